@@ -1,0 +1,124 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { layout, type DaemonConfig } from './config.js';
+import { Router } from './api/router.js';
+import { ApiServer } from './api/server.js';
+import { registerContainerRoutes } from './api/containers-routes.js';
+import { registerExecRoutes } from './api/exec-routes.js';
+import { registerSystemRoutes } from './api/system-routes.js';
+import { registerImageRoutes } from './api/images-routes.js';
+import { ContainerService } from './services/container-service.js';
+import { ExecService } from './services/exec-service.js';
+import { ImageService } from './services/image-service.js';
+import { EventBus } from './services/events.js';
+import { Runtime } from './system/runtime.js';
+import { ExitWatcher } from './system/exit-watcher.js';
+import { createLogger, type Logger } from './logger.js';
+
+/** Where the repository's shipped assets (seccomp profile) are, relative to the compiled file. */
+export const ASSETS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../assets');
+
+export class Daemon {
+  readonly log: Logger;
+  private server?: ApiServer;
+  private exits?: ExitWatcher;
+  containers?: ContainerService;
+
+  constructor(readonly cfg: DaemonConfig) {
+    this.log = createLogger(cfg.logLevel);
+  }
+
+  async start(): Promise<void> {
+    const cfg = this.cfg;
+    const l = layout(cfg);
+    for (const d of [cfg.dataRoot, cfg.execRoot, l.containersDir, l.tmpDir, l.runcRoot, l.exitDir, l.socketDir, l.bundlesDir, l.execExitDir, l.execDir]) {
+      await fs.promises.mkdir(d, { recursive: true, mode: 0o710 });
+    }
+    await this.writePidfile();
+    const runtimeCfg = cfg.runtimes[cfg.defaultRuntime];
+    if (!runtimeCfg) throw new Error(`default runtime ${cfg.defaultRuntime} is not configured: add it with --add-runtime ${cfg.defaultRuntime}=/path/to/runtime`);
+    const runtime = new Runtime({
+      runtimePath: runtimeCfg.path,
+      runtimeArgs: runtimeCfg.runtimeArgs ?? [],
+      conmonPath: cfg.conmonPath,
+      runcRoot: l.runcRoot,
+      exitDir: l.exitDir,
+      execExitDir: l.execExitDir,
+      socketDir: l.socketDir,
+    });
+    const events = new EventBus();
+    const images = new ImageService(l);
+    await images.init();
+    this.exits = new ExitWatcher(l.exitDir);
+    this.exits.start();
+    const seccompProfile = JSON.parse(await fs.promises.readFile(path.join(ASSETS_DIR, 'seccomp-default.json'), 'utf8')) as unknown;
+    const containers = new ContainerService({ cfg, layout: l, images, runtime, exits: this.exits, events, seccompProfile, log: this.log });
+    this.containers = containers;
+    const execs = new ExecService(containers, runtime, l.execDir);
+    await containers.restore();
+
+    const router = new Router();
+    const daemonId = await this.engineId(cfg.dataRoot);
+    registerSystemRoutes(router, {
+      cfg,
+      events,
+      daemonId,
+      counts: async () => {
+        const all = containers.all();
+        return {
+          containers: all.length,
+          running: all.filter((c) => c.state.Status === 'running').length,
+          paused: all.filter((c) => c.state.Status === 'paused').length,
+          stopped: all.filter((c) => c.state.Status !== 'running' && c.state.Status !== 'paused').length,
+          images: (await images.list({})).length,
+        };
+      },
+      runtimeVersion: () =>
+        new Promise((resolve) =>
+          execFile(runtimeCfg.path, ['--version'], (err, out) => resolve(err ? 'unknown' : (/version (\S+)/.exec(out)?.[1] ?? 'unknown'))),
+        ),
+    });
+    registerContainerRoutes(router, containers);
+    registerExecRoutes(router, execs);
+    registerImageRoutes(router, images);
+    this.server = new ApiServer({ router, log: this.log });
+    await this.server.listen(cfg.hosts);
+    this.log('info', `berthd listening on ${cfg.hosts.join(', ')} (data root ${cfg.dataRoot}, exec root ${cfg.execRoot})`);
+  }
+
+  /** Stops serving; containers keep running (live restore). */
+  async stop(): Promise<void> {
+    this.containers?.shutdown();
+    this.exits?.stop();
+    await this.server?.close();
+    await fs.promises.rm(this.cfg.pidfile, { force: true });
+  }
+
+  private async writePidfile(): Promise<void> {
+    const file = this.cfg.pidfile;
+    try {
+      const old = Number((await fs.promises.readFile(file, 'utf8')).trim());
+      if (old && old !== process.pid && fs.existsSync(`/proc/${old}`)) {
+        throw new Error(`pid file found, ensure berthd is not running or delete ${file}`);
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    await fs.promises.mkdir(path.dirname(file), { recursive: true });
+    await fs.promises.writeFile(file, String(process.pid));
+  }
+
+  private async engineId(root: string): Promise<string> {
+    const file = path.join(root, 'engine-id');
+    try {
+      return (await fs.promises.readFile(file, 'utf8')).trim();
+    } catch {
+      const id = randomUUID();
+      await fs.promises.writeFile(file, id);
+      return id;
+    }
+  }
+}

@@ -1,0 +1,260 @@
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root (tests run from dist/test/...). */
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const BERTH = path.join(REPO, 'bin/berth');
+export const BERTHD = path.join(REPO, 'bin/berthd');
+export const DOCKER = '/usr/local/bin/docker';
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * A private berthd for one test file: its own data root, exec root, socket and
+ * cgroup parent, so tests never touch a system daemon or each other.
+ */
+export class TestDaemon {
+  proc?: ChildProcess;
+  readonly dir: string;
+  readonly dataRoot: string;
+  readonly execRoot: string;
+  readonly socket: string;
+  readonly cgroupParent: string;
+  log = '';
+
+  constructor() {
+    // Short paths: conmon's attach socket path must fit in 108 bytes.
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bt-'));
+    this.dataRoot = path.join(this.dir, 'data');
+    this.execRoot = path.join(this.dir, 'run');
+    this.socket = path.join(this.dir, 'berth.sock');
+    this.cgroupParent = `berth-test-${path.basename(this.dir).slice(3)}`;
+  }
+
+  get host(): string {
+    return `unix://${this.socket}`;
+  }
+
+  get env(): NodeJS.ProcessEnv {
+    return { ...process.env, DOCKER_HOST: this.host, BERTH_HOST: this.host, DOCKER_CONFIG: path.join(this.dir, 'docker-config') };
+  }
+
+  async start(extraArgs: string[] = []): Promise<void> {
+    this.proc = spawn(
+      process.execPath,
+      [BERTHD, '-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '--cgroup-parent', this.cgroupParent, '--log-level', 'debug', ...extraArgs],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    this.proc.stderr!.on('data', (d: Buffer) => {
+      this.log += d.toString();
+      if (this.log.length > 200_000) this.log = this.log.slice(-100_000);
+    });
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      if (this.proc.exitCode !== null) throw new Error(`berthd exited with ${this.proc.exitCode}:\n${this.log}`);
+      if (await this.ping()) return;
+      await sleep(50);
+    }
+    throw new Error(`berthd did not answer within 20s:\n${this.log}`);
+  }
+
+  ping(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const req = http.get({ socketPath: this.socket, path: '/_ping', timeout: 1000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
+      req.on('error', () => resolve(false));
+      req.on('timeout', () => {
+        req.destroy();
+        resolve(false);
+      });
+    });
+  }
+
+  /** Graceful stop (SIGTERM); containers keep running (live restore). */
+  async stop(): Promise<void> {
+    await this.signal('SIGTERM');
+  }
+
+  /** Crash: SIGKILL, nothing gets cleaned up. */
+  async kill9(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  private async signal(sig: NodeJS.Signals): Promise<void> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill(sig);
+    await Promise.race([exited, sleep(10_000)]);
+    if (p.exitCode === null && p.signalCode === null) {
+      p.kill('SIGKILL');
+      await exited;
+    }
+  }
+
+  /** A reboot, simulated: every container process gone, mounts gone, exec root wiped. */
+  async simulateReboot(): Promise<void> {
+    await this.kill9();
+    await this.killContainers();
+    fs.rmSync(this.execRoot, { recursive: true, force: true });
+  }
+
+  /** Kills every conmon and container process of this daemon and unmounts its mounts. */
+  async killContainers(): Promise<void> {
+    const runcRoot = path.join(this.execRoot, 'runc');
+    for (const pid of processesMentioning(this.execRoot)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    if (fs.existsSync(runcRoot)) {
+      for (const id of fs.readdirSync(runcRoot)) {
+        await run('/usr/sbin/runc', ['--root', runcRoot, 'delete', '--force', id]).catch(() => undefined);
+      }
+    }
+    for (const m of mountsUnder(this.dir).reverse()) {
+      await run('/bin/umount', ['-l', m]).catch(() => undefined);
+    }
+    removeCgroups(this.cgroupParent);
+  }
+
+  /** Full teardown, also after a failed test. */
+  async cleanup(): Promise<void> {
+    await this.kill9();
+    await this.killContainers();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  berth(args: string[], o: { input?: string | Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+    return run(process.execPath, [BERTH, ...args], { env: { ...this.env, ...o.env }, input: o.input, timeoutMs: o.timeoutMs });
+  }
+
+  docker(args: string[], o: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<RunResult> {
+    return run(DOCKER, args, { env: this.env, input: o.input, timeoutMs: o.timeoutMs });
+  }
+
+  /** Raw Engine API request over the socket. */
+  api(method: string, p: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: string; json: () => any }> {
+    return new Promise((resolve, reject) => {
+      const data = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+      const req = http.request(
+        { socketPath: this.socket, method, path: p, headers: { ...(data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {}), ...headers } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString();
+            resolve({ status: res.statusCode ?? 0, body: text, json: () => JSON.parse(text) });
+          });
+        },
+      );
+      req.on('error', reject);
+      req.setTimeout(60_000, () => req.destroy(new Error(`timeout: ${method} ${p}`)));
+      req.end(data);
+    });
+  }
+
+  /** Imports the offline busybox image as `busybox:latest`. */
+  async makeBusybox(): Promise<void> {
+    const r = await run(path.join(REPO, 'scripts/make-busybox-image.sh'), ['-H', this.host], { env: this.env, timeoutMs: 60_000 });
+    if (r.code !== 0) throw new Error(`make-busybox-image failed: ${r.stderr}\n${this.log.slice(-3000)}`);
+  }
+}
+
+export function run(
+  cmd: string,
+  args: string[],
+  o: { env?: NodeJS.ProcessEnv; input?: string | Buffer; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(cmd, args, { env: o.env ?? process.env, maxBuffer: 64 * 1024 * 1024, timeout: o.timeoutMs ?? 60_000, encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (err && typeof (err as NodeJS.ErrnoException).code === 'string') {
+        reject(err);
+        return;
+      }
+      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+      resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+    });
+    if (o.input !== undefined) child.stdin!.end(o.input);
+    else child.stdin!.end();
+  });
+}
+
+function processesMentioning(needle: string): number[] {
+  const out: number[] = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const cmd = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8');
+      if (cmd.includes(needle)) out.push(Number(e));
+    } catch {
+      /* raced with exit */
+    }
+  }
+  return out;
+}
+
+function mountsUnder(dir: string): string[] {
+  return fs
+    .readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .map((m) => m.replace(/\\040/g, ' '))
+    .filter((m) => m.startsWith(dir + '/'));
+}
+
+function removeCgroups(parent: string): void {
+  for (const root of ['/sys/fs/cgroup', '/sys/fs/cgroup/unified']) {
+    let ctrls: string[];
+    try {
+      ctrls = root.endsWith('unified') ? [''] : fs.readdirSync(root);
+    } catch {
+      continue;
+    }
+    for (const c of ctrls) {
+      const base = path.join(root, c, parent);
+      if (!fs.existsSync(base)) continue;
+      for (const child of fs.readdirSync(base, { withFileTypes: true })) {
+        if (!child.isDirectory()) continue;
+        try {
+          fs.rmdirSync(path.join(base, child.name));
+        } catch {
+          /* a process is still in it */
+        }
+      }
+      try {
+        fs.rmdirSync(base);
+      } catch {
+        /* still busy or has children: leave it */
+      }
+    }
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls until fn returns truthy or the time runs out. */
+export async function until<T>(fn: () => Promise<T> | T, timeoutMs = 10_000, stepMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T;
+  do {
+    last = await fn();
+    if (last) return last;
+    await sleep(stepMs);
+  } while (Date.now() < deadline);
+  throw new Error(`condition not met within ${timeoutMs}ms (last: ${JSON.stringify(last)})`);
+}
