@@ -1,139 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { defaultConfig, type DaemonConfig } from './config.js';
 import { Daemon } from './daemon.js';
 import { BERTH_VERSION } from './api/system-routes.js';
-
-const USAGE = `Usage:	berthd [OPTIONS]
-
-A self-sufficient runtime for containers, speaking the Docker Engine API.
-
-Options:
-      --add-runtime runtime        Register an additional OCI compatible runtime (name=path) (default [])
-      --cgroup-parent string       Set parent cgroup for all containers (default "berth")
-      --config-file string         Daemon configuration file (default "/etc/berth/daemon.json")
-      --conmon string              Path of the conmon binary (default "/usr/bin/conmon")
-      --data-root string           Root directory of persistent berth state (default "/var/lib/berth")
-  -D, --debug                      Enable debug mode
-      --default-runtime string     Default OCI runtime for containers (default "runc")
-      --exec-root string           Root directory for execution state files (default "/run/berth")
-  -H, --host list                  Daemon socket(s) to connect to (default [unix:///run/berth/berth.sock])
-      --live-restore               Keep containers running while the daemon is down (default true)
-  -l, --log-level string           Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
-  -p, --pidfile string             Path to use for daemon PID file (default "<exec-root>/berthd.pid")
-  -v, --version                    Print version information and quit
-`;
-
-const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
-
-interface Parsed {
-  values: Map<string, string[]>;
-}
-
-const SHORT: Record<string, string> = { H: 'host', D: 'debug', l: 'log-level', p: 'pidfile', v: 'version', h: 'help' };
-const BOOL = new Set(['debug', 'version', 'help', 'live-restore']);
-const KNOWN = new Set(['add-runtime', 'cgroup-parent', 'config-file', 'conmon', 'data-root', 'debug', 'default-runtime', 'exec-root', 'host', 'live-restore', 'log-level', 'pidfile', 'version', 'help']);
-
-function parseArgs(argv: string[]): Parsed {
-  const values = new Map<string, string[]>();
-  const put = (k: string, v: string) => values.set(k, [...(values.get(k) ?? []), v]);
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    let name: string;
-    let val: string | undefined;
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      name = eq < 0 ? a.slice(2) : a.slice(2, eq);
-      val = eq < 0 ? undefined : a.slice(eq + 1);
-    } else if (a.startsWith('-') && a.length >= 2) {
-      const long = SHORT[a[1]!];
-      if (!long) throw new Error(`unknown shorthand flag: '${a[1]}' in ${a}`);
-      name = long;
-      val = a.length > 2 ? a.slice(2).replace(/^=/, '') : undefined;
-    } else {
-      throw new Error(`berthd does not take positional arguments: ${a}`);
-    }
-    if (!KNOWN.has(name)) throw new Error(`unknown flag: --${name}`);
-    if (BOOL.has(name)) {
-      put(name, val ?? 'true');
-      continue;
-    }
-    if (val === undefined) {
-      val = argv[++i];
-      if (val === undefined) throw new Error(`flag needs an argument: --${name}`);
-    }
-    put(name, val);
-  }
-  return { values };
-}
-
-/** daemon.json keys as dockerd names them. */
-interface FileConfig {
-  hosts?: string[];
-  'data-root'?: string;
-  'exec-root'?: string;
-  pidfile?: string;
-  'cgroup-parent'?: string;
-  'log-level'?: string;
-  debug?: boolean;
-  'default-runtime'?: string;
-  runtimes?: Record<string, { path: string; runtimeArgs?: string[] }>;
-  'live-restore'?: boolean;
-}
-
-export function buildConfig(argv: string[]): { cfg: DaemonConfig; help?: boolean; version?: boolean } {
-  const p = parseArgs(argv).values;
-  const last = (k: string) => p.get(k)?.at(-1);
-  if (last('help') === 'true') return { cfg: defaultConfig(), help: true };
-  if (last('version') === 'true') return { cfg: defaultConfig(), version: true };
-  const cfg = defaultConfig();
-  const configFile = last('config-file') ?? DEFAULT_CONFIG_FILE;
-  let fileCfg: FileConfig = {};
-  if (fs.existsSync(configFile)) {
-    try {
-      fileCfg = JSON.parse(fs.readFileSync(configFile, 'utf8')) as FileConfig;
-    } catch (e) {
-      throw new Error(`unable to configure the berth daemon with file ${configFile}: ${(e as Error).message}`);
-    }
-  } else if (last('config-file')) {
-    throw new Error(`unable to configure the berth daemon with file ${configFile}: open ${configFile}: no such file or directory`);
-  }
-  // As dockerd: a setting given both as a flag and in the file is an error.
-  const both = (flag: string, key: keyof FileConfig) => {
-    if (p.has(flag) && fileCfg[key] !== undefined) {
-      throw new Error(`unable to configure the berth daemon with file ${configFile}: the following directives are specified both as a flag and in the configuration file: ${key}: (from flag: ${p.get(flag)!.join(',')}, from file: ${JSON.stringify(fileCfg[key])})`);
-    }
-  };
-  both('host', 'hosts');
-  both('data-root', 'data-root');
-  both('exec-root', 'exec-root');
-  both('pidfile', 'pidfile');
-  both('cgroup-parent', 'cgroup-parent');
-  both('log-level', 'log-level');
-  both('default-runtime', 'default-runtime');
-
-  if (fileCfg.hosts) cfg.hosts = fileCfg.hosts;
-  if (p.has('host')) cfg.hosts = p.get('host')!;
-  cfg.dataRoot = path.resolve(last('data-root') ?? fileCfg['data-root'] ?? cfg.dataRoot);
-  cfg.execRoot = path.resolve(last('exec-root') ?? fileCfg['exec-root'] ?? cfg.execRoot);
-  cfg.pidfile = path.resolve(last('pidfile') ?? fileCfg.pidfile ?? path.join(cfg.execRoot, 'berthd.pid'));
-  cfg.cgroupParent = last('cgroup-parent') ?? fileCfg['cgroup-parent'] ?? cfg.cgroupParent;
-  const level = (last('debug') === 'true' || fileCfg.debug ? 'debug' : last('log-level') ?? fileCfg['log-level'] ?? cfg.logLevel) as DaemonConfig['logLevel'];
-  if (!['debug', 'info', 'warn', 'error', 'fatal'].includes(level)) throw new Error(`unable to parse logging level: ${level}`);
-  cfg.logLevel = level;
-  if (fileCfg.runtimes) Object.assign(cfg.runtimes, fileCfg.runtimes);
-  for (const r of p.get('add-runtime') ?? []) {
-    const i = r.indexOf('=');
-    if (i <= 0) throw new Error(`invalid runtime: ${r}: use --add-runtime name=/path/to/runtime`);
-    cfg.runtimes[r.slice(0, i)] = { path: r.slice(i + 1) };
-  }
-  cfg.defaultRuntime = last('default-runtime') ?? fileCfg['default-runtime'] ?? cfg.defaultRuntime;
-  if (!cfg.runtimes[cfg.defaultRuntime]) throw new Error(`default runtime ${cfg.defaultRuntime} is not configured: add it with --add-runtime ${cfg.defaultRuntime}=/path`);
-  if (last('conmon')) cfg.conmonPath = last('conmon')!;
-  const lr = last('live-restore') ?? (fileCfg['live-restore'] === undefined ? undefined : String(fileCfg['live-restore']));
-  if (lr !== undefined) cfg.liveRestore = lr !== 'false';
-  return { cfg };
-}
+import { buildConfig, USAGE } from './daemon-flags.js';
 
 async function main(): Promise<void> {
   let parsed: ReturnType<typeof buildConfig>;
@@ -173,6 +40,10 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('interrupt'));
   process.on('SIGTERM', () => stop('terminated'));
   process.on('SIGPIPE', () => undefined);
+  // One connection's failure must not take every container's API down with it:
+  // log what escaped, keep serving.
+  process.on('unhandledRejection', (e) => daemon.log('error', `unhandled rejection: ${(e as Error)?.stack ?? String(e)}`));
+  process.on('uncaughtException', (e) => daemon.log('error', `uncaught exception: ${e.stack ?? String(e)}`));
 }
 
 void main();

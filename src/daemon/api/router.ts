@@ -80,7 +80,12 @@ export async function readJson(req: ApiRequest): Promise<unknown> {
   }
 }
 
+/** Body of an upgraded request: Node hands it over with the connection, so the server stores it here. */
+export const UPGRADE_BODY = Symbol('upgradeBody');
+
 export async function readBody(raw: IncomingMessage): Promise<Buffer> {
+  const pre = (raw as IncomingMessage & { [UPGRADE_BODY]?: Buffer })[UPGRADE_BODY];
+  if (pre) return pre;
   const chunks: Buffer[] = [];
   for await (const c of raw) chunks.push(c as Buffer);
   return Buffer.concat(chunks);

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { ApiError, errorMessage } from '../errors.js';
-import type { ApiRequest, Router } from './router.js';
+import { UPGRADE_BODY, type ApiRequest, type Router } from './router.js';
 
 export const MIN_API_VERSION = '1.24';
 export const MAX_API_VERSION = '1.47';
@@ -57,10 +57,13 @@ export class ApiServer {
     for (const host of hosts) {
       const server = http.createServer((req, res) => void this.handle(req, res));
       server.on('upgrade', (req: HijackableRequest, socket: Duplex, head: Buffer) => {
-        req[HIJACK] = { socket, head, upgrade: true };
-        const res = new http.ServerResponse(req);
-        res.assignSocket(socket as import('node:net').Socket);
-        void this.handle(req, res);
+        void splitUpgradeBody(req, socket, head).then(({ body, rest }) => {
+          (req as HijackableRequest & { [UPGRADE_BODY]?: Buffer })[UPGRADE_BODY] = body;
+          req[HIJACK] = { socket, head: rest, upgrade: true };
+          const res = new http.ServerResponse(req);
+          res.assignSocket(socket as import('node:net').Socket);
+          void this.handle(req, res);
+        });
       });
       server.keepAliveTimeout = 0;
       server.requestTimeout = 0;
@@ -145,6 +148,40 @@ export class ApiServer {
     res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
     res.end(body);
   }
+}
+
+/**
+ * On an upgrade Node stops parsing at the headers: the request body (exec
+ * start's JSON) and any stream bytes after it arrive together. Split them by
+ * Content-Length, reading more from the socket if the body is not all there.
+ */
+async function splitUpgradeBody(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<{ body: Buffer; rest: Buffer }> {
+  const len = Number(req.headers['content-length'] ?? 0) || 0;
+  let buf = head;
+  while (buf.length < len) {
+    const chunk = await new Promise<Buffer | null>((resolve) => {
+      const onData = (d: Buffer) => {
+        cleanup();
+        resolve(d);
+      };
+      const onEnd = () => {
+        cleanup();
+        resolve(null);
+      };
+      const cleanup = () => {
+        socket.off('data', onData);
+        socket.off('end', onEnd);
+        socket.off('close', onEnd);
+      };
+      socket.on('data', onData);
+      socket.on('end', onEnd);
+      socket.on('close', onEnd);
+    });
+    if (!chunk) break;
+    buf = Buffer.concat([buf, chunk]);
+  }
+  socket.pause();
+  return { body: buf.subarray(0, len), rest: buf.subarray(len) };
 }
 
 export function parseHost(host: string): { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number } {

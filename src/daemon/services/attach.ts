@@ -40,7 +40,9 @@ export function pipeAttach(
       client.off('data', onClientData);
       client.off('end', onClientEnd);
       client.off('close', onClientClose);
-      sock.destroy();
+      // Closing inside the library's own I/O callback (where 'end' fires) makes
+      // it fail with EBADF: close on the next turn instead.
+      setImmediate(() => sock.destroy());
       resolve(why);
     };
     const onClientData = (d: Buffer) => {

@@ -12,7 +12,7 @@ import type { ImageService } from './image-service.js';
 import type { EventBus } from './events.js';
 import { generateId, generateName, VALID_NAME } from './names.js';
 import { mountOverlay, unmount } from '../system/overlay-mount.js';
-import { buildSpec, resolveArgs } from '../system/oci-spec.js';
+import { buildSpec, resolveArgs, serializeSpec, type SpecInput } from '../system/oci-spec.js';
 import { mergeImageConfig, validateConfig, validateHostConfig, type ContainerConfig, type HostConfig } from '../system/container-config.js';
 import { hostsFile, hostnameFile, resolvConf } from '../system/etc-files.js';
 import { pipeAttach, parseDetachKeys, type AttachStreams } from './attach.js';
@@ -36,7 +36,7 @@ interface Waiter {
 class Container {
   waiters: Waiter[] = [];
   /** Attach requests that arrived before start: run after `create`, before `start`. */
-  pendingAttach: Array<(socketPath: string) => void> = [];
+  pendingAttach: Array<(socketPath: string) => Promise<void>> = [];
   restartTimer?: NodeJS.Timeout;
   lock: Promise<void> = Promise.resolve();
   execIds = new Set<string>();
@@ -203,7 +203,7 @@ export class ContainerService {
       hasBeenStartedBefore: false,
       hasBeenManuallyStopped: false,
       conmonPid: 0,
-      runtime: hostConfig.Runtime || this.d.cfg.defaultRuntime,
+      runtime: (hostConfig as HostConfig & { Runtime?: string }).Runtime || this.d.cfg.defaultRuntime,
       logPath: path.join(this.ctrDir(id), `${id}-json.log`),
       socketKey: id.slice(0, 16),
     };
@@ -249,7 +249,8 @@ export class ContainerService {
     let mounted = false;
     let created = false;
     try {
-      const mountSpec = await this.d.images.rootfsForContainer(rec.imageId, id);
+      // The writable layer was prepared at create; a reboot keeps it (it lives in the data root).
+      const mountSpec = this.d.images.snapshots.has(id) ? this.d.images.snapshots.mounts(id) : await this.d.images.rootfsForContainer(rec.imageId, id);
       await mountOverlay(mountSpec, rootfs);
       mounted = true;
       const etc = await this.writeEtcFiles(c);
@@ -261,10 +262,10 @@ export class ContainerService {
         args: [rec.path, ...rec.args],
         etcFiles: etc,
         cgroupParent: rec.hostConfig.CgroupParent || this.d.cfg.cgroupParent,
-        seccompProfile: this.d.seccompProfile,
+        seccompProfile: this.d.seccompProfile as SpecInput['seccompProfile'],
         initPath: rec.hostConfig.Init ? this.d.cfg.initPath : undefined,
-      } as Parameters<typeof buildSpec>[0]);
-      await fs.promises.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
+      });
+      await fs.promises.writeFile(path.join(bundle, 'config.json'), serializeSpec(spec));
       const { pid, conmonPid } = await this.d.runtime.create({
         id,
         name: rec.name.slice(1),
@@ -274,12 +275,13 @@ export class ContainerService {
         stdin: !!rec.config.OpenStdin,
         leaveStdinOpen: !rec.config.StdinOnce,
         socketKey: rec.socketKey,
-      } as Parameters<Runtime['create']>[0]);
+      });
       created = true;
       rec.conmonPid = conmonPid;
       // Attach requests made before start connect now, so no output is lost.
       const pending = c.pendingAttach.splice(0);
-      for (const p of pending) p(this.d.runtime.attachSocketPath(rec.socketKey));
+      const socketPath = this.d.runtime.attachSocketPath(rec.socketKey);
+      await Promise.race([Promise.all(pending.map((p) => p(socketPath))), sleep(5000)]);
       await this.d.runtime.start(id);
       rec.state = { Status: 'running', Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: rec.state.FinishedAt, OOMKilled: false };
       rec.hasBeenStartedBefore = true;
@@ -290,11 +292,18 @@ export class ContainerService {
       if (created) await this.d.runtime.delete(id, true).catch(() => undefined);
       if (mounted) await unmount(rootfs).catch(() => undefined);
       const msg = errorMessage(e);
-      const text = /OCI runtime|runc/.test(msg) || e instanceof Error && e.name === 'RuntimeError' ? `failed to create task for container: OCI runtime create failed: ${msg}: unknown` : msg;
+      const fromRuntime = e instanceof Error && e.name === 'RuntimeError';
+      const text = fromRuntime ? `failed to create task for container: OCI runtime create failed: ${msg}: unknown` : msg;
+      const code = /executable file not found|no such file or directory/.test(msg) ? 127 : /permission denied/.test(msg) ? 126 : 128;
       rec.state.Error = text;
-      rec.state.ExitCode = /executable file not found|no such file or directory/.test(msg) ? 127 : /permission denied/.test(msg) ? 126 : 128;
+      rec.state.ExitCode = code;
       await this.persist(c).catch(() => undefined);
-      for (const p of c.pendingAttach.splice(0)) p('');
+      for (const p of c.pendingAttach.splice(0)) void p('');
+      // As dockerd: waiters learn the failure, and an auto-remove container goes away.
+      this.resolveWaiters(c, ['next-exit', 'not-running'], code, text);
+      if (rec.hostConfig.AutoRemove) {
+        setImmediate(() => void this.remove(id, { force: true, volumes: true }).catch(() => undefined));
+      }
       if (e instanceof ApiError) throw e;
       throw serverError(text);
     }
@@ -365,7 +374,7 @@ export class ContainerService {
     if (!this.byId.has(c.id) || c.status !== 'exited') return;
     const rec = c.rec;
     const ranMs = Date.parse(rec.state.FinishedAt) - Date.parse(rec.state.StartedAt);
-    const delay = this.restart.next(rec.hostConfig.RestartPolicy, {
+    const delay = this.restart.next(rec.hostConfig.RestartPolicy ?? undefined, {
       exitCode: code,
       manuallyStopped: rec.hasBeenManuallyStopped,
       restartCount: rec.restartCount,
@@ -597,34 +606,48 @@ export class ContainerService {
       throw badRequest(errorMessage(e));
     }
     const streams: AttachStreams = { stdin: o.stdin, stdout: o.stdout, stderr: o.stderr, tty, detachKeys };
-    let socketPath: string;
+    let finished: Promise<void> = Promise.resolve();
+    const connectTo = (socketPath: string): Promise<void> =>
+      new Promise<void>((connected) => {
+        if (!socketPath) {
+          client.end();
+          connected();
+          return;
+        }
+        client.pause();
+        this.emit(c, 'attach');
+        finished = pipeAttach(client, socketPath, streams, connected)
+          .then(async (why) => {
+            // conmon closes the socket when the process ends; let the exit be recorded first.
+            if (why === 'exited' && c.running) await Promise.race([this.waitFor(c, 'not-running'), sleep(2000)]);
+          })
+          .catch((e) => this.d.log('warn', `attach ${c.id}: ${errorMessage(e)}`))
+          .finally(() => {
+            connected();
+            client.end();
+          });
+      });
     if (c.running) {
-      socketPath = this.d.runtime.attachSocketPath(c.rec.socketKey);
+      await connectTo(this.d.runtime.attachSocketPath(c.rec.socketKey));
     } else if (c.status === 'created' || c.status === 'exited' || c.status === 'restarting') {
-      socketPath = await new Promise<string>((resolve) => {
-        c.pendingAttach.push(resolve);
+      // Connected by start, after the runtime created the process and before it runs.
+      await new Promise<void>((queued) => {
+        const entry = async (socketPath: string) => {
+          await connectTo(socketPath);
+          queued();
+        };
+        c.pendingAttach.push(entry);
         client.once('close', () => {
-          const i = c.pendingAttach.indexOf(resolve);
+          const i = c.pendingAttach.indexOf(entry);
           if (i >= 0) c.pendingAttach.splice(i, 1);
+          queued();
         });
       });
-      if (!socketPath) {
-        client.end();
-        return;
-      }
     } else {
       client.end();
       return;
     }
-    client.pause();
-    this.emit(c, 'attach');
-    try {
-      const why = await pipeAttach(client, socketPath, streams);
-      if (why === 'exited' && c.running) await Promise.race([this.waitFor(c, 'not-running'), sleep(2000)]);
-    } catch (e) {
-      this.d.log('warn', `attach ${c.id}: ${errorMessage(e)}`);
-    }
-    client.end();
+    await finished;
   }
 
   async resize(ref: string, h: number, w: number): Promise<void> {
@@ -951,9 +974,9 @@ function extraHostLine(h: string): string {
   return i < 0 ? '' : `${h.slice(i + 1)}\t${h.slice(0, i)}\n`;
 }
 
-/** dockerd's Command column: path and args joined, args with spaces quoted. */
+/** dockerd's Command column: path and args joined, args containing a space in single quotes. */
 export function commandString(p: string, args: string[]): string {
-  return [p, ...args].map((a) => (/\s/.test(a) || a === '' ? JSON.stringify(a) : a)).join(' ');
+  return [p, ...args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' ');
 }
 
 function labelMatches(labels: Record<string, string>, f: string): boolean {

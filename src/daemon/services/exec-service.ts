@@ -7,6 +7,7 @@ import type { ContainerService } from './container-service.js';
 import { generateId } from './names.js';
 import { pipeAttach, parseDetachKeys } from './attach.js';
 import { resolveUser } from '../system/oci-spec.js';
+import { frame } from '../../common/stdcopy.js';
 
 export interface ExecConfig {
   AttachStdin?: boolean;
@@ -152,7 +153,6 @@ export class ExecService {
         s.running = false;
       },
       () => {
-        s.exitCode = s.exitCode ?? 126;
         s.running = false;
       },
     ).finally(() => fs.promises.rm(s.bundle, { recursive: true, force: true }).catch(() => undefined));
@@ -171,11 +171,14 @@ export class ExecService {
       s.pid = await handle.started;
       s.running = true;
     } catch (e) {
-      s.exitCode = 126;
-      const msg = errorMessage(e);
+      const raw = errorMessage(e);
+      s.exitCode = /executable file not found|no such file or directory/.test(raw) ? 127 : 126;
+      s.running = false;
+      const msg = `OCI runtime exec failed: ${raw}: unknown`;
       if (client) {
-        // The client already got 101/200: report on the stream like dockerd.
-        client.end(`${msg}\r\n`);
+        // The client already has the stream: dockerd writes the error on stdout.
+        const text = Buffer.from(`${msg}\r\n`);
+        client.end(tty ? text : frame(1, text));
         return;
       }
       throw serverError(msg);

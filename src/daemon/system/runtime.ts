@@ -50,7 +50,9 @@ export interface ExecOptions {
   socketKey: string;
 }
 
-export class RuntimeError extends Error {}
+export class RuntimeError extends Error {
+  override name = 'RuntimeError';
+}
 
 export class Runtime {
   constructor(readonly paths: RuntimePaths) {}

@@ -1,0 +1,254 @@
+// The berth command tree: global flags, docker's command and management-command layout,
+// error printing and exit codes.
+import type { Readable, Writable } from 'node:stream';
+import type { Command, Ctx } from './command.js';
+import { ApiClient, resolveHost } from './client.js';
+import { parseArgs, helpText, StatusError, PROG, type CommandSpec } from './flags.js';
+import { BERTH_VERSION } from './meta.js';
+
+type Loader = () => Promise<{ command: Command }>;
+
+const L = {
+  attach: () => import('./commands/attach.js'),
+  create: () => import('./commands/create.js'),
+  exec: () => import('./commands/exec.js'),
+  history: () => import('./commands/history.js'),
+  images: () => import('./commands/images.js'),
+  import: () => import('./commands/import.js'),
+  info: () => import('./commands/info.js'),
+  inspect: () => import('./commands/inspect.js'),
+  containerInspect: () => import('./commands/container_inspect.js'),
+  imageInspect: () => import('./commands/image_inspect.js'),
+  kill: () => import('./commands/kill.js'),
+  load: () => import('./commands/load.js'),
+  logs: () => import('./commands/logs.js'),
+  pause: () => import('./commands/pause.js'),
+  ps: () => import('./commands/ps.js'),
+  rename: () => import('./commands/rename.js'),
+  restart: () => import('./commands/restart.js'),
+  rm: () => import('./commands/rm.js'),
+  rmi: () => import('./commands/rmi.js'),
+  run: () => import('./commands/run.js'),
+  save: () => import('./commands/save.js'),
+  start: () => import('./commands/start.js'),
+  stop: () => import('./commands/stop.js'),
+  tag: () => import('./commands/tag.js'),
+  top: () => import('./commands/top.js'),
+  unpause: () => import('./commands/unpause.js'),
+  version: () => import('./commands/version.js'),
+  wait: () => import('./commands/wait.js'),
+} satisfies Record<string, Loader>;
+
+interface Entry {
+  load: Loader;
+  short: string;
+}
+
+const TOP: Record<string, Entry> = {
+  attach: { load: L.attach, short: 'Attach local standard input, output, and error streams to a running container' },
+  create: { load: L.create, short: 'Create a new container' },
+  exec: { load: L.exec, short: 'Execute a command in a running container' },
+  history: { load: L.history, short: 'Show the history of an image' },
+  images: { load: L.images, short: 'List images' },
+  import: { load: L.import, short: 'Import the contents from a tarball to create a filesystem image' },
+  info: { load: L.info, short: 'Display system-wide information' },
+  inspect: { load: L.inspect, short: 'Return low-level information on Docker objects' },
+  kill: { load: L.kill, short: 'Kill one or more running containers' },
+  load: { load: L.load, short: 'Load an image from a tar archive or STDIN' },
+  logs: { load: L.logs, short: 'Fetch the logs of a container' },
+  pause: { load: L.pause, short: 'Pause all processes within one or more containers' },
+  ps: { load: L.ps, short: 'List containers' },
+  rename: { load: L.rename, short: 'Rename a container' },
+  restart: { load: L.restart, short: 'Restart one or more containers' },
+  rm: { load: L.rm, short: 'Remove one or more containers' },
+  rmi: { load: L.rmi, short: 'Remove one or more images' },
+  run: { load: L.run, short: 'Create and run a new container from an image' },
+  save: { load: L.save, short: 'Save one or more images to a tar archive (streamed to STDOUT by default)' },
+  start: { load: L.start, short: 'Start one or more stopped containers' },
+  stop: { load: L.stop, short: 'Stop one or more running containers' },
+  tag: { load: L.tag, short: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE' },
+  top: { load: L.top, short: 'Display the running processes of a container' },
+  unpause: { load: L.unpause, short: 'Unpause all processes within one or more containers' },
+  version: { load: L.version, short: 'Show the berth version information' },
+  wait: { load: L.wait, short: 'Block until one or more containers stop, then print their exit codes' },
+};
+
+/** subcommand → [top-level entry or loader, aliases] */
+const GROUPS: Record<string, { short: string; subs: Record<string, { entry: Entry; names: string[] }> }> = {
+  container: {
+    short: 'Manage containers',
+    subs: {
+      attach: { entry: TOP.attach, names: [] },
+      create: { entry: TOP.create, names: [] },
+      exec: { entry: TOP.exec, names: [] },
+      inspect: { entry: { load: L.containerInspect, short: 'Display detailed information on one or more containers' }, names: [] },
+      kill: { entry: TOP.kill, names: [] },
+      logs: { entry: TOP.logs, names: [] },
+      ls: { entry: TOP.ps, names: ['list', 'ps'] },
+      pause: { entry: TOP.pause, names: [] },
+      rename: { entry: TOP.rename, names: [] },
+      restart: { entry: TOP.restart, names: [] },
+      rm: { entry: TOP.rm, names: ['remove'] },
+      run: { entry: TOP.run, names: [] },
+      start: { entry: TOP.start, names: [] },
+      stop: { entry: TOP.stop, names: [] },
+      top: { entry: TOP.top, names: [] },
+      unpause: { entry: TOP.unpause, names: [] },
+      wait: { entry: TOP.wait, names: [] },
+    },
+  },
+  image: {
+    short: 'Manage images',
+    subs: {
+      history: { entry: TOP.history, names: [] },
+      import: { entry: TOP.import, names: [] },
+      inspect: { entry: { load: L.imageInspect, short: 'Display detailed information on one or more images' }, names: [] },
+      load: { entry: TOP.load, names: [] },
+      ls: { entry: TOP.images, names: ['list'] },
+      rm: { entry: TOP.rmi, names: ['remove'] },
+      save: { entry: TOP.save, names: [] },
+      tag: { entry: TOP.tag, names: [] },
+    },
+  },
+};
+
+export const rootSpec: CommandSpec = {
+  use: `${PROG} [OPTIONS] COMMAND`,
+  short: 'A self-sufficient runtime for containers',
+  flags: [
+    { name: 'config', type: 'string', usage: 'Location of client config files', def: '/root/.docker' },
+    { name: 'context', short: 'c', type: 'string', usage: 'Name of the context to use to connect to the daemon (overrides DOCKER_HOST env var and default context set with "docker context use")' },
+    { name: 'debug', short: 'D', type: 'bool', usage: 'Enable debug mode' },
+    { name: 'host', short: 'H', type: 'list', usage: 'Daemon socket to connect to' },
+    { name: 'log-level', short: 'l', type: 'string', usage: 'Set the logging level ("debug", "info", "warn", "error", "fatal")', def: 'info' },
+    { name: 'tls', type: 'bool', usage: 'Use TLS; implied by --tlsverify' },
+    { name: 'tlscacert', type: 'string', usage: 'Trust certs signed only by this CA' },
+    { name: 'tlscert', type: 'string', usage: 'Path to TLS certificate file' },
+    { name: 'tlskey', type: 'string', usage: 'Path to TLS key file' },
+    { name: 'tlsverify', type: 'bool', usage: 'Use TLS and verify the remote' },
+    { name: 'version', short: 'v', type: 'bool', usage: 'Print version information and quit' },
+  ],
+  stopAtFirstArg: true,
+};
+
+export interface IO {
+  stdout: Ctx['stdout'];
+  stderr: Writable;
+  stdin: Ctx['stdin'];
+  env: NodeJS.ProcessEnv;
+}
+
+function pad(s: string, n: number): string {
+  return s.padEnd(n);
+}
+
+function rootHelp(): string {
+  const cmds = Object.entries(TOP).map(([n, e]) => `  ${pad(n, 11)} ${e.short}`).join('\n');
+  const groups = Object.entries(GROUPS).map(([n, g]) => `  ${pad(n, 11)} ${g.short}`).join('\n');
+  const rootOnlyUsage = { ...rootSpec, flags: rootSpec.flags };
+  const opts = helpText(rootOnlyUsage, PROG).split('\nOptions:\n')[1] ?? '';
+  return (
+    `Usage:  ${PROG} [OPTIONS] COMMAND\n\n${rootSpec.short}\n\nManagement Commands:\n${groups}\n\nCommands:\n${cmds}\n\n` +
+    `Global Options:\n${opts}\nRun '${PROG} COMMAND --help' for more information on a command.\n`
+  );
+}
+
+function groupHelp(name: string): string {
+  const g = GROUPS[name];
+  const lines = Object.entries(g.subs)
+    .map(([n, s]) => `  ${pad(n, 11)} ${s.entry.short}`)
+    .join('\n');
+  return `Usage:  ${PROG} ${name} COMMAND\n\n${g.short}\n\nCommands:\n${lines}\n\nRun '${PROG} ${name} COMMAND --help' for more information on a command.\n`;
+}
+
+function writeErr(io: IO, msg: string): void {
+  if (msg) io.stderr.write(msg.endsWith('\n') ? msg : msg + '\n');
+}
+
+/** Runs the CLI with argv (without node and script) and resolves to the exit status. */
+export async function runCli(argv: string[], io: IO): Promise<number> {
+  try {
+    return await dispatch(argv, io);
+  } catch (e) {
+    if (e instanceof StatusError) {
+      writeErr(io, e.message);
+      return e.status;
+    }
+    const err = e as NodeJS.ErrnoException;
+    writeErr(io, err?.message ?? String(e));
+    return 1;
+  }
+}
+
+async function dispatch(argv: string[], io: IO): Promise<number> {
+  const root = parseArgs(rootSpec, PROG, argv);
+  if (root.flags.bool('version')) {
+    io.stdout.write(`berth version ${BERTH_VERSION}\n`);
+    return 0;
+  }
+  const hosts = root.flags.list('host');
+  if (hosts.length > 1) throw new StatusError('Specify only one -H', 1);
+  let [name, ...rest] = root.args;
+  if (root.help || name === undefined) {
+    io.stdout.write(rootHelp());
+    return 0;
+  }
+  if (name === 'help') {
+    if (rest.length === 0) {
+      io.stdout.write(rootHelp());
+      return 0;
+    }
+    return dispatch([...rest, '--help'], io);
+  }
+  let path = `${PROG} ${name}`;
+  let entry: Entry | undefined = TOP[name];
+  let useName = name;
+  if (GROUPS[name]) {
+    const g = GROUPS[name];
+    const sub = rest[0];
+    if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+      io.stdout.write(groupHelp(name));
+      return 0;
+    }
+    const found = Object.entries(g.subs).find(([n, s]) => n === sub || s.names.includes(sub));
+    if (!found || sub.startsWith('-')) {
+      const what = sub.startsWith('-') ? undefined : sub;
+      if (!what) {
+        throw new StatusError(`unknown flag: ${sub}\n\nUsage:  ${PROG} ${name} COMMAND\n\nRun '${PROG} ${name} --help' for more information`, 125);
+      }
+      throw new StatusError(
+        `${PROG}: unknown command: ${PROG} ${name} ${sub}\n\nUsage:  ${PROG} ${name}\n\nRun '${PROG} ${name} --help' for more information`,
+        1,
+      );
+    }
+    entry = found[1].entry;
+    useName = found[0];
+    path = `${PROG} ${name} ${found[0]}`;
+    rest = rest.slice(1);
+  } else if (!entry) {
+    throw new StatusError(`${PROG}: unknown command: ${PROG} ${name}\n\nRun '${PROG} --help' for more information`, 1);
+  }
+  const { command } = await entry.load();
+  const base = command.spec;
+  const spec: CommandSpec = {
+    ...base,
+    use: [useName, ...base.use.split(' ').slice(1)].join(' '),
+  };
+  const parsed = parseArgs(spec, path, rest);
+  if (parsed.help) {
+    io.stdout.write(helpText(spec, path));
+    return 0;
+  }
+  const env = { ...io.env };
+  if (root.flags.bool('debug')) env.BERTH_DEBUG = '1';
+  const ctx: Ctx = {
+    client: new ApiClient(resolveHost(hosts[0], io.env), io.env),
+    stdout: io.stdout,
+    stderr: io.stderr,
+    stdin: io.stdin,
+    env,
+    path,
+  };
+  const status = await command.run(ctx, parsed.flags, parsed.args);
+  return status ?? 0;
+}
