@@ -59,6 +59,7 @@ export class Daemon {
     this.containers = containers;
     const execs = new ExecService(containers, runtime, l.execDir);
     await containers.restore();
+    containers.startMonitor();
 
     const router = new Router();
     const daemonId = await this.engineId(cfg.dataRoot);

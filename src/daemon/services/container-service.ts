@@ -67,6 +67,7 @@ export class ContainerService {
   private byId = new Map<string, Container>();
   private store: ContainerStore;
   private restart = new RestartPolicy();
+  private monitor?: NodeJS.Timeout;
 
   constructor(private d: ContainerServiceDeps) {
     this.store = new ContainerStore(d.layout.containersDir);
@@ -953,9 +954,40 @@ export class ContainerService {
     }
   }
 
+  /**
+   * conmon records every exit; if conmon itself is killed nothing will, so
+   * check now and then that each running container still has its monitor, and
+   * mark one whose monitor and process are both gone as exited (code unknown: 255).
+   */
+  startMonitor(intervalMs = 2000): void {
+    this.monitor = setInterval(() => void this.checkOrphans(), intervalMs);
+    this.monitor.unref();
+  }
+
+  private async checkOrphans(): Promise<void> {
+    for (const c of this.byId.values()) {
+      if (!c.running || !c.rec.conmonPid || conmonAlive(c.rec.conmonPid, c.id)) continue;
+      if (this.d.exits.read(c.id) !== undefined) continue; // the exit watcher has it
+      if (c.rec.state.Pid && pidAlive(c.rec.state.Pid)) continue;
+      this.d.log('warn', `container ${c.id}: its conmon and process are gone without an exit record`);
+      await this.onExit(c, 255);
+    }
+  }
+
   /** On daemon shutdown: stop timers; containers keep running (live restore). */
   shutdown(): void {
+    if (this.monitor) clearInterval(this.monitor);
     for (const c of this.byId.values()) if (c.restartTimer) clearTimeout(c.restartTimer);
+  }
+}
+
+/** A process that exists and is not a zombie. */
+function pidAlive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
 
