@@ -66,7 +66,11 @@ async function main(): Promise<void> {
     if (fs.existsSync('/var/run/docker.sock')) {
       const env = { ...process.env, DOCKER_HOST: 'unix:///var/run/docker.sock' };
       const ok = await run(DOCKER, ['image', 'inspect', 'busybox'], { env });
-      if (ok.code === 0) results.push(['docker CLI -> dockerd', await time(() => run(DOCKER, ['run', '--rm', 'busybox', 'true'], { env }))]);
+      if (ok.code === 0) {
+        results.push(['docker CLI -> dockerd', await time(() => run(DOCKER, ['run', '--rm', 'busybox', 'true'], { env }))]);
+        // berth has no bridge networking yet: also compare with dockerd doing none.
+        results.push(['docker CLI -> dockerd (net none)', await time(() => run(DOCKER, ['run', '--rm', '--network', 'none', 'busybox', 'true'], { env }))]);
+      }
       else console.log('(dockerd found but it has no busybox image: skipped)');
     } else {
       console.log('(no dockerd at /var/run/docker.sock: docker -> dockerd skipped)');
@@ -99,6 +103,8 @@ async function main(): Promise<void> {
     const dk = results.find((r) => r[0] === 'docker CLI -> dockerd');
     const db = results.find((r) => r[0] === 'docker CLI -> berthd')!;
     if (dk) console.log(`  docker->berthd / docker->dockerd = ${(median(db[1]) / median(dk[1])).toFixed(2)} (target <= 0.5)`);
+    const dn = results.find((r) => r[0] === 'docker CLI -> dockerd (net none)');
+    if (dn) console.log(`  docker->berthd / docker->dockerd (net none) = ${(median(db[1]) / median(dn[1])).toFixed(2)}`);
     console.log(`berthd RSS idle: ${(idle / 1024).toFixed(1)} MiB; with 5 containers: ${(busy / 1024).toFixed(1)} MiB`);
     console.log(`conmon RSS per container: ${conmons.map((k) => (k / 1024).toFixed(1)).join(', ')} MiB`);
   } finally {

@@ -209,6 +209,7 @@ export class ContainerService {
       socketKey: id.slice(0, 16),
     };
     if (!this.d.cfg.runtimes[rec.runtime]) throw badRequest(`unknown or invalid runtime name: ${rec.runtime}`);
+    (hostConfig as HostConfig & { Runtime?: string }).Runtime = rec.runtime;
     try {
       await this.d.images.rootfsForContainer(image.id, id);
       await this.store.save(rec);
@@ -294,7 +295,7 @@ export class ContainerService {
       if (mounted) await unmount(rootfs).catch(() => undefined);
       const msg = errorMessage(e);
       const fromRuntime = e instanceof Error && e.name === 'RuntimeError';
-      const text = fromRuntime ? `failed to create task for container: OCI runtime create failed: ${msg}: unknown` : msg;
+      const text = fromRuntime ? `failed to create task for container: failed to create shim task: OCI runtime create failed: ${msg}: unknown` : msg;
       const code = /executable file not found|no such file or directory/.test(msg) ? 127 : /permission denied/.test(msg) ? 126 : 128;
       rec.state.Error = text;
       rec.state.ExitCode = code;
@@ -554,12 +555,12 @@ export class ContainerService {
   async rename(ref: string, newName: string): Promise<void> {
     const c = this.get(ref);
     if (!newName) throw badRequest('Neither old nor new names may be empty');
-    if (!VALID_NAME.test(newName)) throw badRequest(`Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     const name = newName.startsWith('/') ? newName : '/' + newName;
+    if (!VALID_NAME.test(newName)) throw badRequest(`Error when allocating new name: Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     if (name === c.rec.name) throw badRequest(`Renaming a container with the same name as its current name`);
     for (const o of this.byId.values()) {
       if (o.rec.name === name) {
-        throw conflict(`Conflict. The container name "${name}" is already in use by container "${o.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+        throw conflict(`Error when allocating new name: Conflict. The container name "${name}" is already in use by container "${o.id}". You have to remove (or rename) that container to be able to reuse that name.`);
       }
     }
     const old = c.rec.name;
