@@ -1,6 +1,7 @@
 // Engine API client for the berth CLI: unix socket or tcp, docker-cli's version negotiation,
 // JSON and streaming requests, hijacked connections (attach/exec), stdcopy demultiplexing.
 import http from 'node:http';
+import { Demuxer as FrameDemuxer, frame } from '../common/stdcopy.js';
 import net from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import { StatusError } from './flags.js';
@@ -275,36 +276,28 @@ export function readAll(stream: Readable): Promise<Buffer> {
 }
 
 /**
- * Splits docker's multiplexed stream (8-byte header: stream id, 3 zero bytes, big-endian length)
- * into stdout and stderr. Stream 3 (systemerr) is an error from the daemon.
+ * Splits docker's multiplexed stream into stdout and stderr. Stream 3
+ * (systemerr) is an error from the daemon.
  */
 export class Demuxer {
-  private buf: Buffer = Buffer.alloc(0);
   systemError = '';
-  constructor(private readonly stdout: Writable, private readonly stderr: Writable) {}
+  private frames: FrameDemuxer;
+  constructor(stdout: Writable, stderr: Writable) {
+    this.frames = new FrameDemuxer((kind, payload) => {
+      if (kind === 0 || kind === 1) stdout.write(payload);
+      else if (kind === 2) stderr.write(payload);
+      else if (kind === 3) this.systemError += payload.toString('utf8');
+    });
+  }
 
   push(chunk: Buffer): void {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
-    while (this.buf.length >= 8) {
-      const size = this.buf.readUInt32BE(4);
-      if (this.buf.length < 8 + size) break;
-      const kind = this.buf[0];
-      const frame = this.buf.subarray(8, 8 + size);
-      this.buf = this.buf.subarray(8 + size);
-      if (kind === 0 || kind === 1) this.stdout.write(frame);
-      else if (kind === 2) this.stderr.write(frame);
-      else if (kind === 3) this.systemError += frame.toString('utf8');
-    }
+    this.frames.push(chunk);
   }
 }
 
 /** Encodes one frame of the multiplexed stream (used by tests and fake servers). */
-export function muxFrame(kind: number, data: Buffer | string): Buffer {
-  const payload = Buffer.isBuffer(data) ? data : Buffer.from(data);
-  const h = Buffer.alloc(8);
-  h[0] = kind;
-  h.writeUInt32BE(payload.length, 4);
-  return Buffer.concat([h, payload]);
+export function muxFrame(kind: 0 | 1 | 2 | 3, data: Buffer | string): Buffer {
+  return frame(kind, Buffer.isBuffer(data) ? data : Buffer.from(data));
 }
 
 /** Copies a (possibly multiplexed) response stream to stdout/stderr until it ends. */

@@ -1,7 +1,7 @@
 // berth top: the daemon runs ps; we print its table like docker's tabwriter(20, 1, 3).
 import type { Command } from '../command.js';
 import { enc } from '../batch.js';
-import { tabwrite } from '../tabwriter.js';
+import { tabwrite } from '../format/tabwriter.js';
 
 export const command: Command = {
   spec: {
@@ -16,7 +16,7 @@ export const command: Command = {
     const psArgs = args.slice(1).join(' ');
     const r = await ctx.client.get(`/containers/${enc(args[0])}/top`, psArgs ? { ps_args: psArgs } : undefined);
     const rows: string[][] = [r.Titles ?? [], ...((r.Processes ?? []) as string[][])];
-    ctx.stdout.write(tabwrite(rows, 20, 3));
+    ctx.stdout.write(tabwrite(rows.map((r) => r.join('\t') + '\n').join(''), { minwidth: 20, padding: 3 }));
     return 0;
   },
 };
