@@ -79,12 +79,12 @@ test('docker ps -q and custom formats', () => {
   assert.equal(formatContainers([web], { now, size: true }).split('\n')[0]!.endsWith('NAMES     SIZE'), true);
 });
 
-test('docker ps --format json: one sorted JSON object per line', () => {
+test('docker ps --format json: one sorted JSON object per line, the fields docker 28.2 prints', () => {
   const out = formatContainers([web], { now, format: 'json' });
   assert.equal(
     out,
-    '{"Command":"\\"/docker-entrypoint.…\\"","CreatedAt":"2024-01-01 00:05:00 +0000 UTC","HealthStatus":"",' +
-      '"ID":"4c01db0b339c","IPAddresses":[{"Network":"bridge","IP":"172.17.0.2"}],"Image":"nginx:latest",' +
+    '{"Command":"\\"/docker-entrypoint.…\\"","CreatedAt":"2024-01-01 00:05:00 +0000 UTC",' +
+      '"ID":"4c01db0b339c","Image":"nginx:latest",' +
       '"Labels":"a=1,b=2","LocalVolumes":"1","Mounts":"data","Names":"web","Networks":"bridge","Platform":null,' +
       '"Ports":"443/tcp, 0.0.0.0:8080->80/tcp","RunningFor":"5 minutes ago","Size":"0B","State":"running","Status":"Up 5 minutes"}\n',
   );

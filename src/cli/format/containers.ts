@@ -25,8 +25,6 @@ export const CONTAINER_HEADER: Record<string, string> = {
   LocalVolumes: 'LOCAL VOLUMES',
   Networks: 'NETWORKS',
   Platform: 'PLATFORM',
-  HealthStatus: 'HEALTH STATUS',
-  IPAddresses: 'IP ADDRESSES',
 };
 
 export interface PortSummary {
@@ -110,15 +108,6 @@ class Platform {
   }
 }
 
-class NetworkIP {
-  constructor(readonly Network: string, readonly IP: string) {}
-  String(): string {
-    return `${this.Network}/${this.IP}`;
-  }
-  toJSON(): unknown {
-    return this.Network ? { Network: this.Network, IP: this.IP } : { IP: this.IP };
-  }
-}
 
 /** One container row; method names are the template fields. */
 export class ContainerContext extends RowContext {
@@ -216,23 +205,6 @@ export class ContainerContext extends RowContext {
     if (!n) return '';
     // Go map order is random; sorted is the stable choice.
     return Object.keys(n).sort().join(',');
-  }
-
-  HealthStatus(): string {
-    const h = this.c.Health?.Status;
-    if (h) return String(h);
-    const m = /\((?:health: )?(healthy|unhealthy|starting)\)$/.exec(String(this.c.Status ?? ''));
-    return m ? m[1]! : '';
-  }
-
-  IPAddresses(): NetworkIP[] {
-    const n = this.c.NetworkSettings?.Networks ?? {};
-    const out: NetworkIP[] = [];
-    for (const [name, nw] of Object.entries<any>(n)) {
-      if (nw?.IPAddress) out.push(new NetworkIP(name, nw.IPAddress));
-      if (nw?.GlobalIPv6Address) out.push(new NetworkIP(name, nw.GlobalIPv6Address));
-    }
-    return out.sort((a, b) => (a.String() < b.String() ? -1 : a.String() > b.String() ? 1 : 0));
   }
 }
 
