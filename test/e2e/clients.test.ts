@@ -81,6 +81,17 @@ test('berth run -it gives a working interactive shell in a real terminal', async
   assert.equal(r.code, 3);
 });
 
+test('exec -it gets a terminal of the client\'s size, from the docker CLI and from berth', async () => {
+  await d.berth(['run', '-d', '--name', 'tty-exec', 'busybox', 'sleep', '300']);
+  const dk = await inPty(`${DOCKER} exec -it tty-exec sh`, ['stty size\n', 'exit 4\n'], { DOCKER_HOST: d.host });
+  assert.match(dk.out, /40 100/);
+  assert.equal(dk.code, 4);
+  const bt = await inPty(`${process.execPath} ${BERTH} exec -it tty-exec sh`, ['stty size\n', 'exit 5\n'], { BERTH_HOST: d.host });
+  assert.match(bt.out, /40 100/);
+  assert.equal(bt.code, 5);
+  await d.berth(['rm', '-f', 'tty-exec']);
+});
+
 test('dockerode: create, start, attach, wait, logs, remove', async () => {
   const docker = new Docker({ socketPath: d.socket });
   const info = await docker.version();
