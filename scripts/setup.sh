@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(runc conmon containernetworking-plugins iptables busybox-static tini procps attr pigz util-linux mount)
+PKGS=(runc conmon containernetworking-plugins iptables busybox-static tini procps attr pigz util-linux mount docker-registry apache2-utils gcc libc6-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -18,5 +18,10 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
+fi
+# berth-fsop: the openat2(RESOLVE_IN_ROOT) helper docker cp uses inside container roots (static, so it needs nothing at run time).
+if [ ! -x dist/native/berth-fsop ] || [ native/berth-fsop.c -nt dist/native/berth-fsop ]; then
+  mkdir -p dist/native
+  gcc -static -O2 -Wall -o dist/native/berth-fsop native/berth-fsop.c
 fi
 npm run build --silent

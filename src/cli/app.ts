@@ -10,6 +10,11 @@ type Loader = () => Promise<{ command: Command }>;
 
 const L = {
   attach: () => import('./commands/attach.js'),
+  commit: () => import('./commands/commit.js'),
+  diff: () => import('./commands/diff.js'),
+  events: () => import('./commands/events.js'),
+  export: () => import('./commands/export.js'),
+  cp: () => import('./commands/cp.js'),
   create: () => import('./commands/create.js'),
   exec: () => import('./commands/exec.js'),
   history: () => import('./commands/history.js'),
@@ -18,10 +23,17 @@ const L = {
   info: () => import('./commands/info.js'),
   inspect: () => import('./commands/inspect.js'),
   containerInspect: () => import('./commands/container_inspect.js'),
+  containerPrune: () => import('./commands/container_prune.js'),
+  imagePrune: () => import('./commands/image_prune.js'),
+  systemDf: () => import('./commands/system_df.js'),
   imageInspect: () => import('./commands/image_inspect.js'),
   kill: () => import('./commands/kill.js'),
   load: () => import('./commands/load.js'),
   logs: () => import('./commands/logs.js'),
+  login: () => import('./commands/login.js'),
+  logout: () => import('./commands/logout.js'),
+  pull: () => import('./commands/pull.js'),
+  push: () => import('./commands/push.js'),
   pause: () => import('./commands/pause.js'),
   ps: () => import('./commands/ps.js'),
   rename: () => import('./commands/rename.js'),
@@ -31,12 +43,15 @@ const L = {
   run: () => import('./commands/run.js'),
   save: () => import('./commands/save.js'),
   start: () => import('./commands/start.js'),
+  stats: () => import('./commands/stats.js'),
   stop: () => import('./commands/stop.js'),
   tag: () => import('./commands/tag.js'),
   top: () => import('./commands/top.js'),
   unpause: () => import('./commands/unpause.js'),
+  update: () => import('./commands/update.js'),
   version: () => import('./commands/version.js'),
   wait: () => import('./commands/wait.js'),
+  composeConfig: () => import('./commands/compose_config.js'),
 } satisfies Record<string, Loader>;
 
 interface Entry {
@@ -46,8 +61,13 @@ interface Entry {
 
 const TOP: Record<string, Entry> = {
   attach: { load: L.attach, short: 'Attach local standard input, output, and error streams to a running container' },
+  commit: { load: L.commit, short: "Create a new image from a container's changes" },
+  cp: { load: L.cp, short: 'Copy files/folders between a container and the local filesystem' },
   create: { load: L.create, short: 'Create a new container' },
+  diff: { load: L.diff, short: "Inspect changes to files or directories on a container's filesystem" },
+  events: { load: L.events, short: 'Get real time events from the server' },
   exec: { load: L.exec, short: 'Execute a command in a running container' },
+  export: { load: L.export, short: "Export a container's filesystem as a tar archive" },
   history: { load: L.history, short: 'Show the history of an image' },
   images: { load: L.images, short: 'List images' },
   import: { load: L.import, short: 'Import the contents from a tarball to create a filesystem image' },
@@ -55,9 +75,13 @@ const TOP: Record<string, Entry> = {
   inspect: { load: L.inspect, short: 'Return low-level information on Docker objects' },
   kill: { load: L.kill, short: 'Kill one or more running containers' },
   load: { load: L.load, short: 'Load an image from a tar archive or STDIN' },
+  login: { load: L.login, short: 'Authenticate to a registry' },
+  logout: { load: L.logout, short: 'Log out from a registry' },
   logs: { load: L.logs, short: 'Fetch the logs of a container' },
   pause: { load: L.pause, short: 'Pause all processes within one or more containers' },
   ps: { load: L.ps, short: 'List containers' },
+  pull: { load: L.pull, short: 'Download an image from a registry' },
+  push: { load: L.push, short: 'Upload an image to a registry' },
   rename: { load: L.rename, short: 'Rename a container' },
   restart: { load: L.restart, short: 'Restart one or more containers' },
   rm: { load: L.rm, short: 'Remove one or more containers' },
@@ -65,10 +89,12 @@ const TOP: Record<string, Entry> = {
   run: { load: L.run, short: 'Create and run a new container from an image' },
   save: { load: L.save, short: 'Save one or more images to a tar archive (streamed to STDOUT by default)' },
   start: { load: L.start, short: 'Start one or more stopped containers' },
+  stats: { load: L.stats, short: 'Display a live stream of container(s) resource usage statistics' },
   stop: { load: L.stop, short: 'Stop one or more running containers' },
   tag: { load: L.tag, short: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE' },
   top: { load: L.top, short: 'Display the running processes of a container' },
   unpause: { load: L.unpause, short: 'Unpause all processes within one or more containers' },
+  update: { load: L.update, short: 'Update configuration of one or more containers' },
   version: { load: L.version, short: 'Show the berth version information' },
   wait: { load: L.wait, short: 'Block until one or more containers stop, then print their exit codes' },
 };
@@ -79,21 +105,28 @@ const GROUPS: Record<string, { short: string; subs: Record<string, { entry: Entr
     short: 'Manage containers',
     subs: {
       attach: { entry: TOP.attach, names: [] },
+      commit: { entry: TOP.commit, names: [] },
+      cp: { entry: TOP.cp, names: [] },
       create: { entry: TOP.create, names: [] },
+      diff: { entry: TOP.diff, names: [] },
       exec: { entry: TOP.exec, names: [] },
+      export: { entry: TOP.export, names: [] },
       inspect: { entry: { load: L.containerInspect, short: 'Display detailed information on one or more containers' }, names: [] },
       kill: { entry: TOP.kill, names: [] },
       logs: { entry: TOP.logs, names: [] },
       ls: { entry: TOP.ps, names: ['list', 'ps'] },
       pause: { entry: TOP.pause, names: [] },
+      prune: { entry: { load: L.containerPrune, short: 'Remove all stopped containers' }, names: [] },
       rename: { entry: TOP.rename, names: [] },
       restart: { entry: TOP.restart, names: [] },
       rm: { entry: TOP.rm, names: ['remove'] },
       run: { entry: TOP.run, names: [] },
       start: { entry: TOP.start, names: [] },
+      stats: { entry: TOP.stats, names: [] },
       stop: { entry: TOP.stop, names: [] },
       top: { entry: TOP.top, names: [] },
       unpause: { entry: TOP.unpause, names: [] },
+      update: { entry: TOP.update, names: [] },
       wait: { entry: TOP.wait, names: [] },
     },
   },
@@ -104,10 +137,27 @@ const GROUPS: Record<string, { short: string; subs: Record<string, { entry: Entr
       import: { entry: TOP.import, names: [] },
       inspect: { entry: { load: L.imageInspect, short: 'Display detailed information on one or more images' }, names: [] },
       load: { entry: TOP.load, names: [] },
+      pull: { entry: TOP.pull, names: [] },
+      push: { entry: TOP.push, names: [] },
       ls: { entry: TOP.images, names: ['list'] },
+      prune: { entry: { load: L.imagePrune, short: 'Remove unused images' }, names: [] },
       rm: { entry: TOP.rmi, names: ['remove'] },
       save: { entry: TOP.save, names: [] },
       tag: { entry: TOP.tag, names: [] },
+    },
+  },
+  compose: {
+    short: 'Docker Compose',
+    subs: {
+      config: { entry: { load: L.composeConfig, short: 'Parse, resolve and render compose file in canonical format' }, names: [] },
+    },
+  },
+  system: {
+    short: 'Manage Docker',
+    subs: {
+      df: { entry: { load: L.systemDf, short: 'Show docker disk usage' }, names: [] },
+      events: { entry: TOP.events, names: [] },
+      info: { entry: TOP.info, names: [] },
     },
   },
 };
@@ -205,6 +255,8 @@ async function dispatch(argv: string[], io: IO): Promise<number> {
   let useName = name;
   if (GROUPS[name]) {
     const g = GROUPS[name];
+    // compose's global flags may come before its subcommand (`compose -f x.yml config`)
+    if (name === 'compose') rest = (await import('./commands/compose_flags.js')).hoistComposeFlags(rest);
     const sub = rest[0];
     if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
       io.stdout.write(groupHelp(name));

@@ -4,6 +4,7 @@ import type { Ctx } from './command.js';
 import type { CreateRequest } from './containeropts.js';
 import { httpStatusOf } from './client.js';
 import { renderJSONStream } from './jsonprogress.js';
+import { registryAuthHeader } from './dockerconfig.js';
 import { StatusError } from './flags.js';
 import { parseNormalized, withDefaultTag, fullName, familiarString } from '../common/reference.js';
 
@@ -16,6 +17,7 @@ export async function pullImage(ctx: Ctx, image: string, platform: string, quiet
   }
   const res = await ctx.client.stream('POST', '/images/create', {
     query: { fromImage: fullName(ref), tag: ref.digest ?? ref.tag, platform: platform || undefined },
+    headers: { 'X-Registry-Auth': registryAuthHeader(ctx.env, image) },
   });
   const out = quiet ? new (await import('node:stream')).PassThrough().resume() : ctx.stderr;
   await renderJSONStream(res, out, false);

@@ -1,9 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import type { Router } from './router.js';
 import { boolQuery, filtersQuery, sendJson } from './router.js';
-import { badRequest, errorMessage, serverError } from '../errors.js';
+import { badRequest, errorMessage } from '../errors.js';
 import type { ImageService } from '../services/image-service.js';
-import { parseNormalized, ReferenceError, withDefaultTag } from '../../common/reference.js';
+import { handlePull } from './registry-routes.js';
 
 /** Starts a JSON message stream (the jsonmessage protocol the docker CLI renders). */
 function startStream(res: ServerResponse): (msg: object) => void {
@@ -46,18 +46,7 @@ export function registerImageRoutes(router: Router, images: ImageService): void 
       res.end();
       return;
     }
-    if (fromImage) {
-      let ref;
-      try {
-        ref = withDefaultTag(parseNormalized(fromImage + (q.get('tag') ? ':' + q.get('tag') : '')));
-      } catch (e) {
-        if (e instanceof ReferenceError) throw badRequest(e.message);
-        throw e;
-      }
-      // No registry client yet: answer as dockerd does when the registry cannot be reached.
-      const host = ref.domain === 'docker.io' ? 'registry-1.docker.io' : ref.domain;
-      throw serverError(`Get "https://${host}/v2/": dial tcp: lookup ${host.replace(/:\d+$/, '')}: no such host`);
-    }
+    if (fromImage) return handlePull(images, req, res);
     throw badRequest('fromImage or fromSrc is required');
   });
 

@@ -21,6 +21,7 @@ import { frame } from '../../common/stdcopy.js';
 import { containerStatusText } from '../../common/container-status.js';
 import { signalNumber } from '../system/signals.js';
 import { RestartPolicy } from './restart-policy.js';
+import { cgroupOomKilled } from '../system/cgroup-stats.js';
 
 export interface CreateRequest extends ContainerConfig {
   HostConfig?: HostConfig;
@@ -363,9 +364,12 @@ export class ContainerService {
   private async cleanupAfterExit(c: Container, code: number, finishedAt: string): Promise<void> {
     const id = c.id;
     this.d.exits.unwatch(id);
+    // The cgroup goes with the runtime's delete: learn about an OOM kill first.
+    const oom = await cgroupOomKilled(path.posix.join('/', c.rec.hostConfig.CgroupParent || this.d.cfg.cgroupParent || '/', id)).catch(() => false);
+    if (oom) this.emit(c, 'oom');
     await this.d.runtime.delete(id, true).catch((e) => this.d.log('warn', `runtime delete ${id}: ${errorMessage(e)}`));
     await unmount(this.rootfsDir(id)).catch((e) => this.d.log('warn', `unmount ${id}: ${errorMessage(e)}`));
-    c.rec.state = { ...c.rec.state, Status: 'exited', Pid: 0, ExitCode: code, FinishedAt: finishedAt };
+    c.rec.state = { ...c.rec.state, Status: 'exited', Pid: 0, ExitCode: code, FinishedAt: finishedAt, OOMKilled: oom };
     c.rec.conmonPid = 0;
     await this.persist(c);
     this.emit(c, 'die', { exitCode: String(code) });
@@ -434,6 +438,7 @@ export class ContainerService {
     c.rec.hasBeenManuallyStopped = true;
     await this.persist(c);
     await this.stopProcess(c, opts);
+    this.emit(c, 'stop');
   }
 
   private async stopProcess(c: Container, opts: { timeout?: number; signal?: string }): Promise<void> {
@@ -441,9 +446,11 @@ export class ContainerService {
     const timeout = opts.timeout ?? c.rec.config.StopTimeout ?? 10;
     const exited = this.waitFor(c, 'not-running');
     if (c.status === 'paused') {
+      this.emit(c, 'kill', { signal: String(signalNumber(sig)) });
       await this.d.runtime.kill(c.id, signalNumber(sig)).catch(() => undefined);
       await this.d.runtime.resume(c.id).catch(() => undefined);
     } else if (timeout !== 0) {
+      this.emit(c, 'kill', { signal: String(signalNumber(sig)) });
       await this.d.runtime.kill(c.id, signalNumber(sig)).catch(() => undefined);
     }
     if (timeout < 0) {
@@ -452,6 +459,7 @@ export class ContainerService {
     }
     const inTime = await Promise.race([exited.then(() => true), sleep(timeout * 1000).then(() => false)]);
     if (inTime) return;
+    this.emit(c, 'kill', { signal: '9' });
     await this.d.runtime.kill(c.id, 9, true).catch(() => undefined);
     const killed = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
     if (!killed) throw serverError(`cannot stop container: ${c.id}: tried to kill container, but did not receive an exit event`);
@@ -467,6 +475,7 @@ export class ContainerService {
     }
     if (!c.running) throw conflict(`cannot kill container: ${ref}: container ${c.id} is not running`);
     if (sig === 9) c.rec.hasBeenManuallyStopped = true;
+    this.emit(c, 'kill', { signal: String(sig) });
     await this.d.runtime.kill(c.id, sig, sig === 9).catch((e) => {
       throw serverError(`cannot kill container: ${ref}: ${errorMessage(e)}`);
     });
@@ -480,6 +489,7 @@ export class ContainerService {
     if (c.running) {
       c.rec.hasBeenManuallyStopped = true;
       await this.stopProcess(c, opts);
+      this.emit(c, 'stop');
     }
     if (c.restartTimer) {
       clearTimeout(c.restartTimer);
@@ -531,6 +541,7 @@ export class ContainerService {
       c.rec.hasBeenManuallyStopped = true;
       if (c.running) {
         const exited = this.waitFor(c, 'not-running');
+        this.emit(c, 'kill', { signal: '9' });
         await this.d.runtime.kill(c.id, 9, true).catch(() => undefined);
         if (c.status === 'paused') await this.d.runtime.resume(c.id).catch(() => undefined);
         const ok = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
@@ -903,6 +914,23 @@ export class ContainerService {
     return out;
   }
 
+  // ---- support for container operations (commit, export, update, prune) ----
+
+  /** Emits a container event with the container's usual attributes. */
+  emitContainerEvent(ref: string, action: string, extra: Record<string, string> = {}): void {
+    this.emit(this.get(ref), action, extra);
+  }
+
+  /** Persists a record another service changed (update). */
+  async saveRecord(ref: string): Promise<void> {
+    await this.persist(this.get(ref));
+  }
+
+  /** Runs `fn` with the container's lifecycle lock held, so it does not start, stop or go away meanwhile. */
+  withLock<T>(ref: string, fn: () => Promise<T>): Promise<T> {
+    return this.locked(this.get(ref), fn);
+  }
+
   // ---- exec support ----------------------------------------------------------------
 
   runningContainer(ref: string): { id: string; bundle: string; rootfs: string; rec: ContainerRecord } {
@@ -979,6 +1007,43 @@ export class ContainerService {
   shutdown(): void {
     if (this.monitor) clearInterval(this.monitor);
     for (const c of this.byId.values()) if (c.restartTimer) clearTimeout(c.restartTimer);
+  }
+
+  // ---- archive support (cp) -------------------------------------------------------
+
+  /** Identity and settings the archive service needs (`ref` resolved as every API call does). */
+  archiveInfo(ref: string): { id: string; readonlyRootfs: boolean; user: string } {
+    const c = this.get(ref);
+    return { id: c.id, readonlyRootfs: !!c.rec.hostConfig.ReadonlyRootfs, user: c.rec.config.User ?? '' };
+  }
+
+  /**
+   * Runs `fn` with a way into the container's root: its init process while it
+   * runs (the caller enters through /proc/<pid>/root), else its overlay
+   * mounted read-write at a private temporary directory. The stopped case holds
+   * the lifecycle lock, so the container cannot start and mount the same upper
+   * dir twice while we work in it.
+   */
+  async withRoot<T>(ref: string, fn: (root: { kind: 'process'; pid: number; parentPid: number } | { kind: 'mount'; dir: string }) => Promise<T>): Promise<T> {
+    const c = this.get(ref);
+    if (c.running && c.rec.state.Pid) return fn({ kind: 'process', pid: c.rec.state.Pid, parentPid: c.rec.conmonPid });
+    return this.locked(c, async () => {
+      if (!this.byId.has(c.id) || c.status === 'removing') throw noSuchContainer(ref);
+      if (c.running && c.rec.state.Pid) return fn({ kind: 'process', pid: c.rec.state.Pid, parentPid: c.rec.conmonPid });
+      if (!this.d.images.snapshots.has(c.id)) throw serverError(`container ${c.id} has no root filesystem`);
+      await fs.promises.mkdir(this.d.layout.tmpDir, { recursive: true, mode: 0o700 });
+      const dir = await fs.promises.mkdtemp(path.join(this.d.layout.tmpDir, 'cp-'));
+      try {
+        await mountOverlay(this.d.images.snapshots.mounts(c.id), dir);
+        try {
+          return await fn({ kind: 'mount', dir });
+        } finally {
+          await unmount(dir).catch(() => unmount(dir, { lazy: true }));
+        }
+      } finally {
+        await fs.promises.rmdir(dir).catch(() => undefined);
+      }
+    });
   }
 }
 

@@ -357,6 +357,27 @@ export class ImageService {
     return this.record(this.store.get(img.id)!);
   }
 
+  /**
+   * Hook for services that make images from a container (commit): `parentId`'s
+   * layers plus one new uncompressed layer blob already in the content store.
+   */
+  async addChildImage(parentId: string | undefined, config: Record<string, unknown>, layer: { digest: string; size: number }, repo?: string, tag?: string): Promise<ImageRecord> {
+    const target = this.parseTarget(repo, tag);
+    const parent = parentId ? this.store.get(parentId) : undefined;
+    const layers = parent ? [...(await this.manifest(parent)).layers] : [];
+    const sizes = parent ? [...parent.layerSizes] : [];
+    const id = (await this.content.put(JSON.stringify(config))).digest;
+    if (!this.store.get(id)) {
+      const made = await this.commitImage(JSON.stringify(config), [...layers, { mediaType: MT_LAYER, ...layer }], [...sizes, 0]);
+      // Unpacking gives the layer's real size and the snapshot containers of the new image start from.
+      const top = await this.ensureUnpacked(made);
+      made.layerSizes[made.layerSizes.length - 1] = (top && this.snapshots.get(top)?.size) || 0;
+      await this.store.update(() => this.store.putImage(made));
+    }
+    if (target) await this.store.update(() => this.store.setRef(referenceString(target), id));
+    return this.record(this.store.get(id)!);
+  }
+
   /** Unpacks a base layer whose blob digest is its diff ID. */
   private async unpackSingle(diffId: string): Promise<{ size: number }> {
     const existing = this.snapshots.get(diffId);
@@ -466,7 +487,7 @@ export class ImageService {
       const full = [...refs].filter((r) => !parseNormalized(r).digest);
       images.push({
         config: await blob(id),
-        manifest: { ...(await blob(img.manifest)), mediaType: MT_MANIFEST },
+        manifest: { ...(await blob(img.manifest)), mediaType: m.mediaType ?? MT_MANIFEST },
         layers: await Promise.all(m.layers.map((l: any) => blob(l.digest))),
         repoTags: full.map((r) => familiarString(r)),
         fullNames: full,

@@ -1,0 +1,98 @@
+// Validation of one raw compose file against the Compose Specification's JSON schema, read at
+// run time from assets/compose-spec.json, with errors phrased like compose's.
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { ComposeError, type Dict } from '../types.js';
+import { RESET, Override } from './yaml.js';
+
+let compiled: ValidateFunction | undefined;
+
+/** the repo root: the nearest directory above this module holding package.json */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new Error('compose: cannot locate package.json above ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+}
+
+function validator(): ValidateFunction {
+  if (!compiled) {
+    const schema = JSON.parse(readFileSync(join(packageRoot(), 'assets', 'compose-spec.json'), 'utf8')) as Dict;
+    delete schema.$schema;
+    const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
+    compiled = ajv.compile(schema);
+  }
+  return compiled as ValidateFunction;
+}
+
+/** removes `!reset` entries and unwraps `!override`, which the schema cannot know */
+function clean(v: unknown): unknown {
+  if (v instanceof Override) return clean(v.value);
+  if (Array.isArray(v)) return v.filter((x) => x !== RESET).map(clean);
+  if (v && typeof v === 'object') {
+    const out: Dict = {};
+    for (const [k, x] of Object.entries(v)) if (x !== RESET) out[k] = clean(x);
+    return out;
+  }
+  return v;
+}
+
+function pathOf(e: ErrorObject): string {
+  return e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')).join('.');
+}
+
+function joinTypes(types: string[]): string {
+  const named = types.map((t) => (t === 'object' ? 'mapping' : t === 'array' ? 'list' : t));
+  const uniq = [...new Set(named)];
+  if (uniq.length === 1) return uniq[0];
+  return uniq.slice(0, -1).join(', ') + ' or ' + uniq[uniq.length - 1];
+}
+
+function article(t: string): string {
+  return /^[aeiou]/.test(t) ? 'an' : 'a';
+}
+
+/** picks the most specific error and words it as `<path> <problem>` */
+export function describe(errors: ErrorObject[]): string {
+  const depth = (e: ErrorObject): number => (e.instancePath ? e.instancePath.split('/').length : 0);
+  const useful = errors.filter((e) => !['oneOf', 'anyOf', 'allOf', 'if', 'not'].includes(e.keyword));
+  const pool = useful.length ? useful : errors;
+  const max = Math.max(...pool.map(depth));
+  // additional properties at a shallower level are more telling than a type mismatch below
+  const extra = pool.filter((e) => e.keyword === 'additionalProperties').sort((a, b) => depth(b) - depth(a))[0];
+  const deepest = pool.filter((e) => depth(e) === max);
+  if (extra && (depth(extra) === max || deepest.every((e) => e.keyword === 'type'))) {
+    const p = pathOf(extra);
+    const prop = (extra.params as { additionalProperty: string }).additionalProperty;
+    return p ? `${p} additional properties '${prop}' not allowed` : `additional properties '${prop}' not allowed`;
+  }
+  const path = pathOf(deepest[0]);
+  const where = path || '(root)';
+  const types = deepest.filter((e) => e.keyword === 'type').flatMap((e) => {
+    const t = (e.params as { type: string | string[] }).type;
+    return Array.isArray(t) ? t : [t];
+  });
+  if (types.length) {
+    const t = joinTypes(types);
+    return `${where} must be ${article(t)} ${t}`;
+  }
+  const e = deepest[0];
+  switch (e.keyword) {
+    case 'required': return `${where} missing property '${(e.params as { missingProperty: string }).missingProperty}'`;
+    case 'enum': return `${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'pattern': return `${where} does not match pattern ${JSON.stringify((e.params as { pattern: string }).pattern)}`;
+    case 'uniqueItems': return `${where} array items must be unique`;
+    case 'propertyNames': return `${where} property name ${JSON.stringify((e.params as { propertyName: string }).propertyName)} is not allowed`;
+    default: return `${where} ${e.message ?? 'is invalid'}`;
+  }
+}
+
+export function validateSchema(model: Dict, file: string): void {
+  const v = validator();
+  if (!v(clean(model))) throw new ComposeError(`validating ${file}: ${describe(v.errors ?? [])}`);
+}

@@ -1,0 +1,223 @@
+import { Transform, type Readable } from 'node:stream';
+import type { AuthConfig } from '../../common/registry-auth.js';
+import { familiarString, referenceString, type Reference } from '../../common/reference.js';
+import { DigestMismatchError, sha256 } from '../stores/content-store.js';
+import type { ImageService } from '../services/image-service.js';
+import { chainIds, hostPlatform } from '../services/image-service.js';
+import { applyLayer } from '../system/layer-extract.js';
+import { MT_DOCKER_LIST, MT_OCI_INDEX, RepositoryClient, type FetchedManifest } from './client.js';
+import { endpointFor } from './endpoint.js';
+import { RegistryError } from './errors.js';
+import { progress, status, throttled, type Emit } from './progress.js';
+
+export interface PullOptions {
+  creds: AuthConfig;
+  /** `os/arch[/variant]`; the host's platform when empty */
+  platform?: string;
+  /** concurrent layer downloads (docker's max-concurrent-downloads, 3) */
+  concurrency?: number;
+  /** aborts the pull (the API client went away); what was added is rolled back */
+  signal?: AbortSignal;
+}
+
+interface Desc {
+  digest: string;
+  size: number;
+  mediaType?: string;
+}
+
+const short = (d: string) => d.replace(/^sha256:/, '').slice(0, 12);
+
+function pickPlatform(index: any, platform: string | undefined): Desc {
+  const [os, arch, variant] = (platform || `${hostPlatform.os}/${hostPlatform.architecture}`).toLowerCase().split('/');
+  const list: any[] = Array.isArray(index.manifests) ? index.manifests : [];
+  const fits = list.filter((m) => m.platform?.os === os && m.platform?.architecture === arch && (!variant || m.platform?.variant === variant));
+  const pick = fits[0];
+  if (!pick) throw new RegistryError(`no matching manifest for ${os}/${arch}${variant ? '/' + variant : ''} in the manifest list entries`, 404);
+  return pick;
+}
+
+/**
+ * Pulls `ref` into the image service's stores. Layers download in parallel
+ * into the content store (digest and size checked on the way) and are
+ * unpacked in order as soon as each one and its parent are ready. On failure
+ * everything this pull added is removed again.
+ */
+/** Pulls every tag of the repository (the API's fromImage without tag), as dockerd does. */
+export async function pullAllTags(images: ImageService, name: Reference, emit: Emit, opts: PullOptions): Promise<void> {
+  const client = new RepositoryClient(endpointFor(name.domain), name.path, opts.creds);
+  const tags = await client.tags();
+  if (tags.length === 0) throw new RegistryError(`no tags available for ${familiarString({ domain: name.domain, path: name.path })}`, 404);
+  let newer = false;
+  for (const tag of tags) {
+    const r = await pull(images, { domain: name.domain, path: name.path, tag }, emit, opts, false);
+    newer ||= r.newer;
+  }
+  emit({ status: `Status: ${newer ? 'Downloaded newer image' : 'Image is up to date'} for ${familiarString({ domain: name.domain, path: name.path })}` });
+}
+
+export async function pull(images: ImageService, ref: Reference, emit: Emit, opts: PullOptions, final = true): Promise<{ id: string; digest: string; newer: boolean }> {
+  const client = new RepositoryClient(endpointFor(ref.domain), ref.path, opts.creds);
+  const want = ref.digest ?? ref.tag ?? 'latest';
+  let top: FetchedManifest;
+  try {
+    top = await client.manifest(want);
+  } catch (e) {
+    if (e instanceof RegistryError && e.status === 404) {
+      throw new RegistryError(`manifest for ${familiarString(ref)} not found: ${e.message}`, 404, e.code);
+    }
+    throw e;
+  }
+  let man = top;
+  if (top.mediaType === MT_OCI_INDEX || top.mediaType === MT_DOCKER_LIST) {
+    man = await client.manifest(pickPlatform(top.json, opts.platform).digest);
+  }
+  emit({ status: `Pulling from ${ref.path}`, id: ref.digest ?? want });
+
+  const cfgDesc: Desc = man.json.config;
+  const layers: Desc[] = man.json.layers ?? [];
+  if (!cfgDesc?.digest) throw new RegistryError('invalid manifest: no config', 500);
+
+  const added = { blobs: [] as string[], snapshots: [] as string[] };
+  const content = images.content;
+  const snaps = images.snapshots;
+  const abort = new AbortController();
+  const pending: Array<Promise<void>> = [];
+  opts.signal?.addEventListener('abort', () => abort.abort(), { once: true });
+  try {
+    // The config decides diff IDs and the image ID; fetch and check it first.
+    const cfgBytes = Buffer.concat(await collect(await client.blob(cfgDesc.digest, cfgDesc.size)));
+    if (sha256(cfgBytes) !== cfgDesc.digest) throw new RegistryError(`image config verification failed for digest ${cfgDesc.digest}`, 500);
+    const cfg = JSON.parse(cfgBytes.toString('utf8'));
+    const diffIds: string[] = cfg.rootfs?.diff_ids ?? [];
+    if (diffIds.length !== layers.length) throw new RegistryError('invalid manifest: layers and diff IDs differ in number', 500);
+    const chains = chainIds(diffIds);
+
+    const present = await Promise.all(layers.map(async (l, i) => snaps.has(chains[i]!) && (await content.has(l.digest))));
+    for (let i = 0; i < layers.length; i++) {
+      emit(status(short(layers[i]!.digest), present[i] ? 'Already exists' : 'Pulling fs layer'));
+    }
+
+    const tick = throttled(emit);
+    const download = async (i: number): Promise<void> => {
+      const l = layers[i]!;
+      const id = short(l.digest);
+      if (abort.signal.aborted) throw new Error('aborted');
+      if (await content.has(l.digest)) return;
+      const body = await client.blob(l.digest, l.size);
+      let cur = 0;
+      const counter = new Transform({
+        transform(chunk: Buffer, _e, cb) {
+          if (abort.signal.aborted) return cb(new Error('aborted'));
+          cur += chunk.length;
+          tick(id, 'Downloading', cur, l.size);
+          cb(null, chunk);
+        },
+      });
+      try {
+        await content.ingest(body.pipe(counter), l.digest);
+      } catch (e) {
+        body.destroy();
+        if (e instanceof DigestMismatchError) throw new RegistryError(`filesystem layer verification failed for digest ${l.digest}`, 500);
+        throw e;
+      }
+      added.blobs.push(l.digest);
+      emit(status(id, 'Verifying Checksum'));
+      emit(status(id, 'Download complete'));
+    };
+
+    // Parallel downloads, bounded; each layer's promise resolves when its blob is stored.
+    const limit = Math.max(1, opts.concurrency ?? 3);
+    const done: Array<Promise<void>> = new Array(layers.length);
+    let running = 0;
+    const queue: Array<() => void> = [];
+    const slot = async <T>(id: string, fn: () => Promise<T>): Promise<T> => {
+      if (running >= limit) {
+        emit(status(id, 'Waiting'));
+        await new Promise<void>((r) => queue.push(r));
+      }
+      running++;
+      try {
+        return await fn();
+      } finally {
+        running--;
+        queue.shift()?.();
+      }
+    };
+    for (let i = 0; i < layers.length; i++) {
+      done[i] = present[i] ? Promise.resolve() : slot(short(layers[i]!.digest), () => download(i));
+      done[i]!.catch(() => abort.abort());
+      pending.push(done[i]!);
+    }
+
+    const sizes: number[] = [];
+    for (let i = 0; i < layers.length; i++) {
+      await done[i];
+      if (abort.signal.aborted) throw new Error('context canceled');
+      const key = chains[i]!;
+      const have = snaps.get(key);
+      if (have) {
+        sizes.push(have.size ?? 0);
+        continue;
+      }
+      const l = layers[i]!;
+      const id = short(l.digest);
+      emit(progress(id, 'Extracting', l.size, l.size));
+      const r = await snaps.commitFrom(key, i ? chains[i - 1] : undefined, async (dir) => {
+        const res = await applyLayer(content.createReadStream(l.digest), dir);
+        if (res.diffId !== diffIds[i]) throw new RegistryError(`failed to register layer: invalid diffID for layer ${i}: expected "${diffIds[i]}", got "${res.diffId}"`, 500);
+        return res;
+      });
+      added.snapshots.push(key);
+      sizes.push(r.size);
+      emit(status(id, 'Pull complete'));
+    }
+
+    const c = await content.put(cfgBytes);
+    if (!added.blobs.includes(c.digest)) added.blobs.push(c.digest);
+    const m = await content.put(man.bytes);
+    if (!added.blobs.includes(m.digest)) added.blobs.push(m.digest);
+
+    const tagRef = referenceString({ domain: ref.domain, path: ref.path, tag: ref.tag });
+    const digestRef = referenceString({ domain: ref.domain, path: ref.path, digest: top.digest });
+    const store = images.store;
+    const before = ref.digest ? store.getRef(digestRef) : store.getRef(tagRef);
+    await store.update(() => {
+      if (!store.get(c.digest)) store.putImage({ id: c.digest, manifest: m.digest, layerSizes: sizes, added: new Date().toISOString() });
+      if (!ref.digest) store.setRef(tagRef, c.digest);
+      store.setRef(digestRef, c.digest);
+    });
+    emit({ status: `Digest: ${top.digest}` });
+    const newer = before !== c.digest;
+    if (final) emit({ status: `Status: ${newer ? 'Downloaded newer image' : 'Image is up to date'} for ${familiarString(ref)}` });
+    return { id: c.digest, digest: top.digest, newer };
+  } catch (e) {
+    abort.abort();
+    await Promise.allSettled(pending);
+    await rollback(images, added);
+    throw e;
+  }
+}
+
+/** Removes what a failed pull added and no image uses. */
+async function rollback(images: ImageService, added: { blobs: string[]; snapshots: string[] }): Promise<void> {
+  // A concurrent pull of the same layers may have made an image of them meanwhile: keep what any image uses.
+  const used = new Set<string>();
+  for (const img of images.store.list()) {
+    used.add(img.id).add(img.manifest);
+    const m = await images.content.readJson(img.manifest).catch(() => ({ layers: [] }));
+    for (const l of m.layers ?? []) used.add(l.digest);
+    const cfg = await images.content.readJson(img.id).catch(() => ({}));
+    for (const c of chainIds(cfg.rootfs?.diff_ids ?? [])) used.add(c);
+  }
+  for (const k of added.snapshots.reverse()) {
+    if (!used.has(k) && images.snapshots.children(k).length === 0) await images.snapshots.remove(k).catch(() => undefined);
+  }
+  for (const d of added.blobs) if (!used.has(d)) await images.content.delete(d).catch(() => undefined);
+}
+
+async function collect(r: Readable): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for await (const c of r) out.push(c as Buffer);
+  return out;
+}
