@@ -18,21 +18,9 @@ import {
   unpackLocal,
   type CopyInfo,
 } from '../cparchive.js';
+import { GO_DEVICE, GO_DIR, GO_IRREGULAR, GO_SYMLINK, hasModeBit, type PathStat } from '../../common/path-stat.js';
 
-interface PathStat {
-  name: string;
-  size: number;
-  mode: number;
-  mtime: string;
-  linkTarget: string;
-}
-
-const GO_DIR = 2 ** 31;
-const GO_SYMLINK = 2 ** 27;
-const GO_DEVICE = 2 ** 26;
-const GO_IRREGULAR = 2 ** 19;
-// Go's FileMode is a uint32: bit tests by division, JS bit operators are signed 32-bit.
-const hasBit = (m: number, bit: number) => Math.floor(m / bit) % 2 === 1;
+const hasBit = hasModeBit;
 const isDir = (m: number) => hasBit(m, GO_DIR);
 const isSymlink = (m: number) => hasBit(m, GO_SYMLINK);
 

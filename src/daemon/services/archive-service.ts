@@ -12,26 +12,9 @@ import { RootFs, RootFsError, lstatAt, readlinkAt } from '../system/root-fs.js';
 import { ArchiveError, packTree, unpackTree } from '../system/root-tar.js';
 import { decompress } from '../system/layer-extract.js';
 import { getExecUser } from '../system/user-lookup.js';
+import { GO_CHARDEV, GO_DEVICE, GO_DIR, GO_PIPE, GO_SETGID, GO_SETUID, GO_SOCKET, GO_STICKY, GO_SYMLINK, type PathStat } from '../../common/path-stat.js';
 
-/** What `X-Docker-Container-Path-Stat` carries (docker's container.PathStat). */
-export interface PathStat {
-  name: string;
-  size: number;
-  mode: number;
-  mtime: string;
-  linkTarget: string;
-}
-
-// Go's os.FileMode type bits.
-const GO_DIR = 2 ** 31;
-const GO_SYMLINK = 2 ** 27;
-const GO_DEVICE = 2 ** 26;
-const GO_PIPE = 2 ** 25;
-const GO_SOCKET = 2 ** 24;
-const GO_SETUID = 2 ** 23;
-const GO_SETGID = 2 ** 22;
-const GO_CHARDEV = 2 ** 21;
-const GO_STICKY = 2 ** 20;
+export type { PathStat };
 
 export function goFileMode(st: fs.Stats): number {
   let m = st.mode & 0o777;
