@@ -156,6 +156,11 @@ test('exec runs in the container with its exit code, env, user and workdir', asy
   const det = await d.berth(['exec', '-d', 'ex', 'sh', '-c', 'echo detached > /tmp/mark']);
   assert.equal(det.code, 0, det.stderr);
   await until(async () => (await d.berth(['exec', 'ex', 'cat', '/tmp/mark'])).stdout === 'detached\n');
+  // --privileged gives what the daemon itself holds, never more (no CAP_SYS_RESOURCE on these machines).
+  const priv = await d.berth(['exec', '--privileged', 'ex', 'grep', 'CapEff', '/proc/self/status']);
+  assert.equal(priv.code, 0, priv.stderr);
+  const bnd = /^CapBnd:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]!;
+  assert.equal(priv.stdout, `CapEff:\t${bnd}\n`);
   const missing = await d.berth(['exec', 'ex', 'nosuchcmd']);
   assert.equal(missing.code, 127);
   await d.berth(['rm', '-f', 'ex']);

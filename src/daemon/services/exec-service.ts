@@ -6,7 +6,7 @@ import type { Runtime } from '../system/runtime.js';
 import type { ContainerService } from './container-service.js';
 import { generateId } from './names.js';
 import { pipeAttach, parseDetachKeys } from './attach.js';
-import { resolveUser } from '../system/oci-spec.js';
+import { hostCapabilities, resolveUser } from '../system/oci-spec.js';
 import { frame } from '../../common/stdcopy.js';
 
 export interface ExecConfig {
@@ -127,7 +127,7 @@ export class ExecService {
       }
     }
     if (s.config.Privileged && proc.capabilities) {
-      const all = allCapabilities();
+      const all = await hostCapabilities();
       proc.capabilities = { bounding: all, effective: all, permitted: all };
     }
     if (s.config.ConsoleSize) proc.consoleSize = { height: s.config.ConsoleSize[0], width: s.config.ConsoleSize[1] };
@@ -206,22 +206,4 @@ function mergeEnv(base: string[], extra: string[]): string[] {
     out.set(i < 0 ? e : e.slice(0, i), e);
   }
   return [...out.values()];
-}
-
-function allCapabilities(): string[] {
-  let last = 40;
-  try {
-    last = Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
-  } catch {
-    /* keep the default */
-  }
-  const names = [
-    'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP',
-    'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER',
-    'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE',
-    'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP',
-    'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF',
-    'CHECKPOINT_RESTORE',
-  ];
-  return names.slice(0, last + 1).map((n) => 'CAP_' + n);
 }
