@@ -6,21 +6,12 @@
  * Usage (root): node dist/bench/container-ops.js [repeats=5]
  */
 import fs from 'node:fs';
+import { median, timed } from './measure.js';
 import { TestDaemon, DOCKER, run } from '../test/helpers/daemon.js';
 
 const N = Number(process.argv[2] ?? 5);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const t0 = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - t0) / 1e6;
-}
 
 type Cli = (args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
 

@@ -10,24 +10,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { median, timed } from './measure.js';
 import { TestDaemon, BERTH, DOCKER, run } from '../test/helpers/daemon.js';
 
 const N = Number(process.argv[2] ?? 20);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 async function time(fn: () => Promise<unknown>): Promise<number[]> {
   await fn(); // warm-up
   const out: number[] = [];
-  for (let i = 0; i < N; i++) {
-    const t0 = process.hrtime.bigint();
-    await fn();
-    out.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
+  for (let i = 0; i < N; i++) out.push(await timed(fn));
   return out;
 }
 
