@@ -5,10 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Repository root (tests run from dist/test/...). */
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const BERTH = path.join(REPO, 'bin/berth');
-export const BERTHD = path.join(REPO, 'bin/berthd');
+/** Compiled tree this test runs from (dist/, or a private dist-<name>/ while developing). */
+const OUT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** Repository root (tests run from <out>/test/...). */
+export const REPO = path.resolve(OUT, '..');
+// The entry points of the same compiled tree, so a private build tests its own code.
+export const BERTH = path.join(OUT, 'src/cli/main.js');
+export const BERTHD = path.join(OUT, 'src/daemon/main.js');
 export const DOCKER = '/usr/local/bin/docker';
 
 export interface RunResult {
