@@ -10,6 +10,8 @@ type Loader = () => Promise<{ command: Command }>;
 
 const L = {
   attach: () => import('./commands/attach.js'),
+  build: () => import('./commands/build.js'),
+  builderPrune: () => import('./commands/builder_prune.js'),
   commit: () => import('./commands/commit.js'),
   diff: () => import('./commands/diff.js'),
   events: () => import('./commands/events.js'),
@@ -26,6 +28,12 @@ const L = {
   containerPrune: () => import('./commands/container_prune.js'),
   imagePrune: () => import('./commands/image_prune.js'),
   systemDf: () => import('./commands/system_df.js'),
+  systemPrune: () => import('./commands/system_prune.js'),
+  volumeCreate: () => import('./commands/volume_create.js'),
+  volumeInspect: () => import('./commands/volume_inspect.js'),
+  volumeLs: () => import('./commands/volume_ls.js'),
+  volumePrune: () => import('./commands/volume_prune.js'),
+  volumeRm: () => import('./commands/volume_rm.js'),
   imageInspect: () => import('./commands/image_inspect.js'),
   kill: () => import('./commands/kill.js'),
   load: () => import('./commands/load.js'),
@@ -52,6 +60,14 @@ const L = {
   version: () => import('./commands/version.js'),
   wait: () => import('./commands/wait.js'),
   composeConfig: () => import('./commands/compose_config.js'),
+  port: () => import('./commands/port.js'),
+  networkCreate: () => import('./commands/network_create.js'),
+  networkLs: () => import('./commands/network_ls.js'),
+  networkInspect: () => import('./commands/network_inspect.js'),
+  networkRm: () => import('./commands/network_rm.js'),
+  networkPrune: () => import('./commands/network_prune.js'),
+  networkConnect: () => import('./commands/network_connect.js'),
+  networkDisconnect: () => import('./commands/network_disconnect.js'),
 } satisfies Record<string, Loader>;
 
 interface Entry {
@@ -61,6 +77,7 @@ interface Entry {
 
 const TOP: Record<string, Entry> = {
   attach: { load: L.attach, short: 'Attach local standard input, output, and error streams to a running container' },
+  build: { load: L.build, short: 'Build an image from a Dockerfile' },
   commit: { load: L.commit, short: "Create a new image from a container's changes" },
   cp: { load: L.cp, short: 'Copy files/folders between a container and the local filesystem' },
   create: { load: L.create, short: 'Create a new container' },
@@ -83,6 +100,7 @@ const TOP: Record<string, Entry> = {
   pull: { load: L.pull, short: 'Download an image from a registry' },
   push: { load: L.push, short: 'Upload an image to a registry' },
   rename: { load: L.rename, short: 'Rename a container' },
+  port: { load: L.port, short: 'List port mappings or a specific mapping for the container' },
   restart: { load: L.restart, short: 'Restart one or more containers' },
   rm: { load: L.rm, short: 'Remove one or more containers' },
   rmi: { load: L.rmi, short: 'Remove one or more images' },
@@ -98,6 +116,44 @@ const TOP: Record<string, Entry> = {
   version: { load: L.version, short: 'Show the berth version information' },
   wait: { load: L.wait, short: 'Block until one or more containers stop, then print their exit codes' },
 };
+
+/** `compose` subcommands other than config: one lazily loaded file each (src/cli/commands/compose_*.ts) */
+function composeSubs(): Record<string, { entry: Entry; names: string[] }> {
+  const subs: Array<[string, string, () => Promise<{ command: Command }>]> = [
+    ['attach', "Attach local standard input, output, and error streams to a service's running container", () => import('./commands/compose_attach.js')],
+    ['build', 'Build or rebuild services', () => import('./commands/compose_build.js')],
+    ['commit', "Create a new image from a service container's changes", () => import('./commands/compose_commit.js')],
+    ['cp', 'Copy files/folders between a service container and the local filesystem', () => import('./commands/compose_cp.js')],
+    ['create', 'Creates containers for a service', () => import('./commands/compose_create.js')],
+    ['down', 'Stop and remove containers, networks', () => import('./commands/compose_down.js')],
+    ['events', 'Receive real time events from containers', () => import('./commands/compose_events.js')],
+    ['export', "Export a service container's filesystem as a tar archive", () => import('./commands/compose_export.js')],
+    ['exec', 'Execute a command in a running container', () => import('./commands/compose_exec.js')],
+    ['images', 'List images used by the created containers', () => import('./commands/compose_images.js')],
+    ['kill', 'Force stop service containers', () => import('./commands/compose_kill.js')],
+    ['logs', 'View output from containers', () => import('./commands/compose_logs.js')],
+    ['ls', 'List running compose projects', () => import('./commands/compose_ls.js')],
+    ['pause', 'Pause services', () => import('./commands/compose_pause.js')],
+    ['port', 'Print the public port for a port binding', () => import('./commands/compose_port.js')],
+    ['ps', 'List containers', () => import('./commands/compose_ps.js')],
+    ['pull', 'Pull service images', () => import('./commands/compose_pull.js')],
+    ['push', 'Push service images', () => import('./commands/compose_push.js')],
+    ['restart', 'Restart service containers', () => import('./commands/compose_restart.js')],
+    ['rm', 'Removes stopped service containers', () => import('./commands/compose_rm.js')],
+    ['run', 'Run a one-off command on a service', () => import('./commands/compose_run.js')],
+    ['scale', 'Scale services ', () => import('./commands/compose_scale.js')],
+    ['start', 'Start services', () => import('./commands/compose_start.js')],
+    ['stats', 'Display a live stream of container(s) resource usage statistics', () => import('./commands/compose_stats.js')],
+    ['stop', 'Stop services', () => import('./commands/compose_stop.js')],
+    ['top', 'Display the running processes', () => import('./commands/compose_top.js')],
+    ['unpause', 'Unpause services', () => import('./commands/compose_unpause.js')],
+    ['up', 'Create and start containers', () => import('./commands/compose_up.js')],
+    ['version', 'Show the Docker Compose version information', () => import('./commands/compose_version.js')],
+    ['wait', 'Block until containers of all (or specified) services stop.', () => import('./commands/compose_wait.js')],
+    ['watch', 'Watch build context for service and rebuild/refresh containers when files are updated', () => import('./commands/compose_watch.js')],
+  ];
+  return Object.fromEntries(subs.map(([n, short, load]) => [n, { entry: { load, short }, names: [] }]));
+}
 
 /** subcommand → [top-level entry or loader, aliases] */
 const GROUPS: Record<string, { short: string; subs: Record<string, { entry: Entry; names: string[] }> }> = {
@@ -116,6 +172,7 @@ const GROUPS: Record<string, { short: string; subs: Record<string, { entry: Entr
       logs: { entry: TOP.logs, names: [] },
       ls: { entry: TOP.ps, names: ['list', 'ps'] },
       pause: { entry: TOP.pause, names: [] },
+      port: { entry: TOP.port, names: [] },
       prune: { entry: { load: L.containerPrune, short: 'Remove all stopped containers' }, names: [] },
       rename: { entry: TOP.rename, names: [] },
       restart: { entry: TOP.restart, names: [] },
@@ -133,6 +190,7 @@ const GROUPS: Record<string, { short: string; subs: Record<string, { entry: Entr
   image: {
     short: 'Manage images',
     subs: {
+      build: { entry: TOP.build, names: [] },
       history: { entry: TOP.history, names: [] },
       import: { entry: TOP.import, names: [] },
       inspect: { entry: { load: L.imageInspect, short: 'Display detailed information on one or more images' }, names: [] },
@@ -150,6 +208,36 @@ const GROUPS: Record<string, { short: string; subs: Record<string, { entry: Entr
     short: 'Docker Compose',
     subs: {
       config: { entry: { load: L.composeConfig, short: 'Parse, resolve and render compose file in canonical format' }, names: [] },
+      ...composeSubs(),
+    },
+  },
+  volume: {
+    short: 'Manage volumes',
+    subs: {
+      create: { entry: { load: L.volumeCreate, short: 'Create a volume' }, names: [] },
+      inspect: { entry: { load: L.volumeInspect, short: 'Display detailed information on one or more volumes' }, names: [] },
+      ls: { entry: { load: L.volumeLs, short: 'List volumes' }, names: ['list'] },
+      prune: { entry: { load: L.volumePrune, short: 'Remove unused local volumes' }, names: [] },
+      rm: { entry: { load: L.volumeRm, short: 'Remove one or more volumes' }, names: ['remove'] },
+    },
+  },
+  network: {
+    short: 'Manage networks',
+    subs: {
+      connect: { entry: { load: L.networkConnect, short: 'Connect a container to a network' }, names: [] },
+      create: { entry: { load: L.networkCreate, short: 'Create a network' }, names: [] },
+      disconnect: { entry: { load: L.networkDisconnect, short: 'Disconnect a container from a network' }, names: [] },
+      inspect: { entry: { load: L.networkInspect, short: 'Display detailed information on one or more networks' }, names: [] },
+      ls: { entry: { load: L.networkLs, short: 'List networks' }, names: ['list'] },
+      prune: { entry: { load: L.networkPrune, short: 'Remove all unused networks' }, names: [] },
+      rm: { entry: { load: L.networkRm, short: 'Remove one or more networks' }, names: ['remove'] },
+    },
+  },
+  builder: {
+    short: 'Manage builds',
+    subs: {
+      build: { entry: TOP.build, names: [] },
+      prune: { entry: { load: L.builderPrune, short: 'Remove build cache' }, names: [] },
     },
   },
   system: {
@@ -158,6 +246,7 @@ const GROUPS: Record<string, { short: string; subs: Record<string, { entry: Entr
       df: { entry: { load: L.systemDf, short: 'Show docker disk usage' }, names: [] },
       events: { entry: TOP.events, names: [] },
       info: { entry: TOP.info, names: [] },
+      prune: { entry: { load: L.systemPrune, short: 'Remove unused data' }, names: [] },
     },
   },
 };

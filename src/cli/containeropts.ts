@@ -1,5 +1,6 @@
 // Translation of `run`/`create` flags into the Engine API's create body, following docker-cli's
 // opts/parse.go so berthd sees the same request docker would send.
+import nodePath from 'node:path';
 import type { FlagSpec, ParsedFlags } from './flags.js';
 import { StatusError } from './flags.js';
 import { ramInBytes, parseGoDuration } from '../common/units.js';
@@ -284,12 +285,23 @@ export function parseMount(spec: string): Record<string, any> {
     }
     switch (key) {
       case 'type': m.Type = val; break;
-      case 'source': case 'src': m.Source = val; break;
+      case 'source': case 'src':
+        // docker-cli makes "./x" and "." absolute for the daemon; other relative sources reach it as written.
+        m.Source = val === '.' || val?.startsWith('./') ? nodePath.resolve(val) : val;
+        break;
       case 'target': case 'dst': case 'destination': m.Target = val; break;
       case 'readonly': case 'ro': ro = parseBoolOpt(key, val, spec); break;
       case 'consistency': m.Consistency = val; break;
       case 'bind-propagation': bindOpts().Propagation = val; break;
       case 'bind-nonrecursive': bindOpts().NonRecursive = parseBoolOpt(key, val, spec); break;
+      case 'bind-recursive':
+        // docker 25+: enabled (default), disabled, writable, readonly
+        if (val === 'disabled') bindOpts().NonRecursive = true;
+        else if (val === 'writable') bindOpts().ReadOnlyNonRecursive = true;
+        else if (val === 'readonly') bindOpts().ReadOnlyForceRecursive = true;
+        else if (val !== undefined && val !== 'enabled') bad(`invalid value for ${key}: ${val}`);
+        break;
+      case 'bind-create-mountpoint': bindOpts().CreateMountpoint = parseBoolOpt(key, val, spec); break;
       case 'volume-nocopy': volOpts().NoCopy = parseBoolOpt(key, val, spec); break;
       case 'volume-subpath': volOpts().Subpath = val; break;
       case 'volume-label': {
@@ -430,11 +442,16 @@ export function buildCreateRequest(flags: ParsedFlags, args: string[], env: Env 
   const binds: string[] = [];
   for (const v of flags.list('volume')) {
     if (v === '') fail(`invalid argument "" for "-v, --volume" flag: bad format for path: `);
-    // a spec without a source (`/data` or `/data:ro`) is an anonymous volume
-    const parts = v.split(':');
-    if (parts.length === 1 || (parts.length === 2 && !parts[1].startsWith('/') && parts[0].startsWith('/'))) {
-      volumes[parts[0]] = {};
-    } else binds.push(v);
+    // docker's ParseVolume: a spec without a colon is an anonymous volume (Config.Volumes);
+    // anything else goes to Binds as written (`/data:ro` too: the daemon rejects it, as dockerd),
+    // with a host part starting with "." made absolute.
+    const colon = v.indexOf(':');
+    if (colon < 0) volumes[v] = {};
+    else {
+      const host = v.slice(0, colon);
+      if (v.split(':').some((p) => p === '')) fail(`invalid spec: ${v}: empty section between colons`);
+      binds.push(host.startsWith('.') ? nodePath.resolve(host) + v.slice(colon) : v);
+    }
   }
   const mounts = flags.list('mount').map(parseMount);
 

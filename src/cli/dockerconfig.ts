@@ -1,10 +1,11 @@
 // docker's client config file ($DOCKER_CONFIG/config.json or ~/.docker/config.json):
-// the `auths` map that login writes and pull/push/run read for X-Registry-Auth.
+// the `auths` map (or the credential helper it names) that login writes and pull/push/run read for X-Registry-Auth.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { configKeyFor, encodeAuthHeader, type AuthConfig } from '../common/registry-auth.js';
 import { parseNormalized } from '../common/reference.js';
+import { helperFor, helperGet } from './credhelpers.js';
 
 export function configDir(env: NodeJS.ProcessEnv): string {
   return env.DOCKER_CONFIG || path.join(env.HOME || os.homedir(), '.docker');
@@ -34,8 +35,11 @@ export function writeConfig(env: NodeJS.ProcessEnv, cfg: Record<string, any>): v
 
 /** The stored credentials for a registry host, also under the `http(s)://host` keys older clients wrote. */
 export function credentialsFor(env: NodeJS.ProcessEnv, host: string): AuthConfig | undefined {
-  const auths: Record<string, any> = readConfig(env).auths ?? {};
+  const cfg = readConfig(env);
   const key = configKeyFor(host);
+  const helper = helperFor(cfg, key);
+  if (helper) return helperGet(helper, key, env);
+  const auths: Record<string, any> = cfg.auths ?? {};
   const entry = auths[key] ?? auths[`https://${key}`] ?? auths[`http://${key}`];
   if (!entry) return undefined;
   const out: AuthConfig = { serveraddress: key };

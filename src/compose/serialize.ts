@@ -1,6 +1,9 @@
 // The model `compose config` prints: compose-go's field order for services (its struct order)
 // and sorted keys for maps (Go marshals maps sorted), as YAML or JSON.
-import { stringify } from 'yaml';
+import { createRequire } from 'node:module';
+
+// loaded on demand: most commands never print YAML
+const requireHere = createRequire(import.meta.url);
 import type { Dict, Project } from './types.js';
 
 const SERVICE_ORDER = [
@@ -80,6 +83,7 @@ export function escapeDollars(v: unknown): unknown {
 }
 
 export function renderConfigYaml(model: Dict): string {
+  const { stringify } = requireHere('yaml') as typeof import('yaml');
   return stringify(model, { indent: 2, lineWidth: 0, aliasDuplicateObjects: false, nullStr: 'null' });
 }
 

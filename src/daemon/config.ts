@@ -18,6 +18,27 @@ export interface DaemonConfig {
   conmonPath: string;
   /** Host path of the init bound into containers for --init (tini, as docker-init). */
   initPath: string;
+  /** Default logging driver and options for new containers (--log-driver, --log-opt). */
+  log: { driver: string; opts: Record<string, string> };
+  /** Networking (the default bridge network and berthd's iptables chains). */
+  network: NetworkConfig;
+  /** Registries: insecure ones (--insecure-registry), docker.io mirrors (--registry-mirror), TLS material dirs. */
+  registry: { insecure: string[]; mirrors: string[]; certsDirs: string[]; maxConcurrentDownloads: number; maxConcurrentUploads: number; maxDownloadAttempts: number };
+}
+
+export interface NetworkConfig {
+  /** Linux bridge of the default `bridge` network (--bridge). */
+  bridgeName: string;
+  /** Gateway address and prefix of the default bridge (--bip). */
+  bip: string;
+  /** Sub-range containers on the default bridge get addresses from (--fixed-cidr); the whole subnet when empty. */
+  fixedCidr: string;
+  /** Whether berthd writes iptables rules (NAT, published ports, isolation) (--iptables). */
+  iptables: boolean;
+  /** Prefix of berthd's own iptables chains (--iptables-chain-prefix). */
+  chainPrefix: string;
+  /** Directory of the CNI plugin binaries. */
+  cniPluginDir: string;
 }
 
 export const DEFAULTS = {
@@ -26,6 +47,10 @@ export const DEFAULTS = {
   execRoot: '/run/berth',
   cgroupParent: 'berth',
   runtime: 'runc',
+  bridgeName: 'berth0',
+  // docker0 takes 172.17/16 and user networks 172.18+: the default bridge sits near the top of that pool.
+  bip: '172.30.0.1/16',
+  chainPrefix: 'BERTH',
 };
 
 export function defaultConfig(): DaemonConfig {
@@ -41,6 +66,9 @@ export function defaultConfig(): DaemonConfig {
     liveRestore: true,
     conmonPath: '/usr/bin/conmon',
     initPath: '/usr/bin/tini-static',
+    log: { driver: 'json-file', opts: {} },
+    registry: { insecure: [], mirrors: [], certsDirs: ['/etc/berth/certs.d', '/etc/docker/certs.d'], maxConcurrentDownloads: 3, maxConcurrentUploads: 5, maxDownloadAttempts: 5 },
+    network: { bridgeName: DEFAULTS.bridgeName, bip: DEFAULTS.bip, fixedCidr: '', iptables: true, chainPrefix: DEFAULTS.chainPrefix, cniPluginDir: '/usr/lib/cni' },
   };
 }
 
@@ -54,6 +82,14 @@ export function layout(cfg: DaemonConfig) {
     snapshotsDir: path.join(d, 'snapshots'),
     containersDir: path.join(d, 'containers'),
     tmpDir: path.join(d, 'tmp'),
+    /** The builder's step cache (survives restarts). */
+    builderDir: path.join(d, 'builder'),
+    /** Volumes as docker lays them out: `<name>/_data` plus berth's `<name>/volume.json`. */
+    volumesDir: path.join(d, 'volumes'),
+    /** Staging binds of `volume-subpath` mounts, per container; gone after a reboot, as the mounts are. */
+    subpathsDir: path.join(e, 'subpaths'),
+    /** Which repositories hold which blobs, for cross-repository mounts on push. */
+    blobSourcesFile: path.join(d, 'registry', 'blob-sources.json'),
     /** Runtime state of runc (its --root). Lives in the exec root: gone after reboot, as it must be. */
     runcRoot: path.join(e, 'runc'),
     /** conmon writes `<exitDir>/<id>` with the exit code when a container ends. */
@@ -64,6 +100,13 @@ export function layout(cfg: DaemonConfig) {
     /** Exec sessions: their conmon bundle dirs and exit files. */
     execDir: path.join(e, 'exec'),
     execExitDir: path.join(e, 'exec-exits'),
+    /** User-defined networks: one JSON record each. */
+    networksDir: path.join(d, 'networks'),
+    /** Network namespaces of containers, bind-mounted files. */
+    netnsDir: path.join(e, 'netns'),
+    /** host-local IPAM leases and berthd's endpoint records: gone after a reboot, with the namespaces. */
+    ipamDir: path.join(e, 'cni', 'ipam'),
+    endpointsDir: path.join(e, 'cni', 'endpoints'),
   };
 }
 export type Layout = ReturnType<typeof layout>;

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { defaultConfig, type DaemonConfig } from './config.js';
+import { validateLogOpts } from './system/log-driver.js';
+import { validateInsecureRegistry, validateMirror } from './registry/hosts.js';
 
 export const USAGE = `Usage:	berthd [OPTIONS]
 
@@ -8,6 +10,8 @@ A self-sufficient runtime for containers, speaking the Docker Engine API.
 
 Options:
       --add-runtime runtime        Register an additional OCI compatible runtime (name=path) (default [])
+      --bip string                 Specify network bridge IP (default "172.30.0.1/16")
+  -b, --bridge string              Attach containers to a network bridge (default "berth0")
       --cgroup-parent string       Set parent cgroup for all containers (default "berth")
       --config-file string         Daemon configuration file (default "/etc/berth/daemon.json")
       --conmon string              Path of the conmon binary (default "/usr/bin/conmon")
@@ -15,10 +19,21 @@ Options:
   -D, --debug                      Enable debug mode
       --default-runtime string     Default OCI runtime for containers (default "runc")
       --exec-root string           Root directory for execution state files (default "/run/berth")
+      --fixed-cidr string          IPv4 subnet for fixed IPs
   -H, --host list                  Daemon socket(s) to connect to (default [unix:///run/berth/berth.sock])
+      --insecure-registry list     Enable insecure registry communication
+      --iptables                   Enable addition of iptables rules (default true)
+      --iptables-chain-prefix string  Prefix of berthd's iptables chains (default "BERTH")
       --live-restore               Keep containers running while the daemon is down (default true)
+      --max-concurrent-downloads int  Set the max concurrent downloads (default 3)
+      --max-concurrent-uploads int    Set the max concurrent uploads (default 5)
+      --max-download-attempts int     Set the max download attempts for each pull (default 5)
+      --log-driver string          Default driver for container logs (default "json-file")
   -l, --log-level string           Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
+      --log-opt map                Default log driver options for containers (default map[])
   -p, --pidfile string             Path to use for daemon PID file (default "<exec-root>/berthd.pid")
+      --registry-certs-dir list    Directories of <host:port>/ca.crt, client.cert, client.key (default [/etc/berth/certs.d,/etc/docker/certs.d])
+      --registry-mirror list       Preferred registry mirror
   -v, --version                    Print version information and quit
 `;
 
@@ -28,9 +43,9 @@ interface Parsed {
   values: Map<string, string[]>;
 }
 
-const SHORT: Record<string, string> = { H: 'host', D: 'debug', l: 'log-level', p: 'pidfile', v: 'version', h: 'help' };
-const BOOL = new Set(['debug', 'version', 'help', 'live-restore']);
-const KNOWN = new Set(['add-runtime', 'cgroup-parent', 'config-file', 'conmon', 'data-root', 'debug', 'default-runtime', 'exec-root', 'host', 'live-restore', 'log-level', 'pidfile', 'version', 'help']);
+const SHORT: Record<string, string> = { b: 'bridge', H: 'host', D: 'debug', l: 'log-level', p: 'pidfile', v: 'version', h: 'help' };
+const BOOL = new Set(['debug', 'version', 'help', 'live-restore', 'iptables']);
+const KNOWN = new Set(['add-runtime', 'cgroup-parent', 'config-file', 'conmon', 'data-root', 'debug', 'default-runtime', 'exec-root', 'host', 'live-restore', 'log-level', 'pidfile', 'version', 'help', 'bip', 'bridge', 'fixed-cidr', 'iptables', 'iptables-chain-prefix', 'insecure-registry', 'registry-mirror', 'registry-certs-dir', 'max-concurrent-downloads', 'max-concurrent-uploads', 'max-download-attempts', 'log-driver', 'log-opt']);
 
 function parseArgs(argv: string[]): Parsed {
   const values = new Map<string, string[]>();
@@ -77,6 +92,18 @@ interface FileConfig {
   'default-runtime'?: string;
   runtimes?: Record<string, { path: string; runtimeArgs?: string[] }>;
   'live-restore'?: boolean;
+  'log-driver'?: string;
+  'log-opts'?: Record<string, string>;
+  bip?: string;
+  bridge?: string;
+  'fixed-cidr'?: string;
+  iptables?: boolean;
+  'iptables-chain-prefix'?: string;
+  'insecure-registries'?: string[];
+  'registry-mirrors'?: string[];
+  'max-concurrent-downloads'?: number;
+  'max-concurrent-uploads'?: number;
+  'max-download-attempts'?: number;
 }
 
 export function buildConfig(argv: string[]): { cfg: DaemonConfig; help?: boolean; version?: boolean } {
@@ -131,6 +158,59 @@ export function buildConfig(argv: string[]): { cfg: DaemonConfig; help?: boolean
   if (last('conmon')) cfg.conmonPath = last('conmon')!;
   const lr = last('live-restore') ?? (fileCfg['live-restore'] === undefined ? undefined : String(fileCfg['live-restore']));
   if (lr !== undefined) cfg.liveRestore = lr !== 'false';
+  applyNetworkFlags(cfg, last, fileCfg);
+  applyLogFlags(cfg, p, fileCfg, both);
+  applyRegistryFlags(cfg, p, fileCfg);
   return { cfg };
 }
 
+
+function applyNetworkFlags(cfg: DaemonConfig, last: (k: string) => string | undefined, fileCfg: FileConfig): void {
+  const n = cfg.network;
+  n.bip = last('bip') ?? fileCfg.bip ?? n.bip;
+  if (!/^\d+\.\d+\.\d+\.\d+\/\d{1,2}$/.test(n.bip)) throw new Error(`invalid --bip ${n.bip}: give the bridge's address with a prefix, e.g. 172.30.0.1/16`);
+  n.bridgeName = last('bridge') ?? fileCfg.bridge ?? n.bridgeName;
+  if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(n.bridgeName)) throw new Error(`invalid --bridge ${n.bridgeName}: an interface name has 1 to 15 letters, digits, '_', '.' or '-'`);
+  n.fixedCidr = last('fixed-cidr') ?? fileCfg['fixed-cidr'] ?? n.fixedCidr;
+  const ipt = last('iptables') ?? (fileCfg.iptables === undefined ? undefined : String(fileCfg.iptables));
+  if (ipt !== undefined) n.iptables = ipt !== 'false';
+  n.chainPrefix = last('iptables-chain-prefix') ?? fileCfg['iptables-chain-prefix'] ?? n.chainPrefix;
+  if (!/^[A-Za-z0-9_-]{1,16}$/.test(n.chainPrefix)) throw new Error(`invalid --iptables-chain-prefix ${n.chainPrefix}: use 1 to 16 letters, digits, '_' or '-'`);
+}
+
+/** dockerd merges --insecure-registry and --registry-mirror flags with the file's lists. */
+function applyRegistryFlags(cfg: DaemonConfig, p: Map<string, string[]>, fileCfg: FileConfig): void {
+  const r = cfg.registry;
+  r.insecure = [...(fileCfg['insecure-registries'] ?? []), ...(p.get('insecure-registry') ?? [])].map(validateInsecureRegistry);
+  r.mirrors = [...(fileCfg['registry-mirrors'] ?? []), ...(p.get('registry-mirror') ?? [])].map(validateMirror);
+  if (p.has('registry-certs-dir')) r.certsDirs = p.get('registry-certs-dir')!.map((d) => path.resolve(d));
+  const count = (flag: 'max-concurrent-downloads' | 'max-concurrent-uploads' | 'max-download-attempts', def: number): number => {
+    const v = p.get(flag)?.at(-1) ?? (fileCfg[flag] === undefined ? undefined : String(fileCfg[flag]));
+    if (v === undefined) return def;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`invalid value "${v}" for --${flag}: give a whole number of at least 1`);
+    return n;
+  };
+  r.maxConcurrentDownloads = count('max-concurrent-downloads', r.maxConcurrentDownloads);
+  r.maxConcurrentUploads = count('max-concurrent-uploads', r.maxConcurrentUploads);
+  r.maxDownloadAttempts = count('max-download-attempts', r.maxDownloadAttempts);
+}
+
+/** --log-driver / --log-opt (daemon.json `log-driver`, `log-opts`): checked as dockerd does at start. */
+function applyLogFlags(cfg: DaemonConfig, p: Map<string, string[]>, fileCfg: FileConfig, both: (flag: string, key: keyof FileConfig) => void): void {
+  both('log-driver', 'log-driver');
+  both('log-opt', 'log-opts');
+  cfg.log.driver = p.get('log-driver')?.at(-1) ?? fileCfg['log-driver'] ?? cfg.log.driver;
+  const opts: Record<string, string> = { ...(fileCfg['log-opts'] ?? {}) };
+  for (const kv of p.get('log-opt') ?? []) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new Error(`invalid argument "${kv}" for "--log-opt" flag: invalid key value pair format: ${kv}`);
+    opts[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  cfg.log.opts = opts;
+  try {
+    validateLogOpts(cfg.log.driver, opts);
+  } catch (e) {
+    throw new Error(`failed to set log opts: ${(e as Error).message}`);
+  }
+}

@@ -19,14 +19,28 @@ import { emitImageEvents } from './services/image-events.js';
 import { StatsService } from './services/stats-service.js';
 import { UpdateService } from './services/update-service.js';
 import { PruneService } from './services/prune-service.js';
+import { BuildCacheStore } from './stores/build-cache.js';
+import { BuildService } from './services/build/build-service.js';
+import { BuildCacheService } from './services/build/build-cache-service.js';
+import { registerBuildRoutes } from './api/build-routes.js';
 import { registerPruneRoutes } from './api/prune-routes.js';
 import { ContainerService } from './services/container-service.js';
+import { VolumeService } from './services/volume-service.js';
+import { registerVolumeRoutes } from './api/volume-routes.js';
+import { NetworkService } from './services/network-service.js';
+import { registerNetworkRoutes } from './api/network-routes.js';
 import { ExecService } from './services/exec-service.js';
+import { HealthService } from './services/health-service.js';
+import { LogRotation } from './services/log-rotation.js';
 import { ImageService } from './services/image-service.js';
 import { EventBus } from './services/events.js';
 import { Runtime } from './system/runtime.js';
 import { ExitWatcher } from './system/exit-watcher.js';
 import { createLogger, type Logger } from './logger.js';
+import { RegistryHosts } from './registry/hosts.js';
+import { BlobSources } from './registry/blob-sources.js';
+import { configureRegistry } from './registry/context.js';
+import { Limiter } from './registry/limiter.js';
 
 /** Where the repository's shipped assets (seccomp profile) are, relative to the compiled file. */
 export const ASSETS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../assets');
@@ -36,6 +50,7 @@ export class Daemon {
   private server?: ApiServer;
   private exits?: ExitWatcher;
   containers?: ContainerService;
+  network?: NetworkService;
 
   constructor(readonly cfg: DaemonConfig) {
     this.log = createLogger(cfg.logLevel);
@@ -63,12 +78,35 @@ export class Daemon {
     const images = new ImageService(l);
     await images.init();
     emitImageEvents(images, events);
+    const registryHosts = new RegistryHosts(cfg.registry);
+    configureRegistry(images, {
+      hosts: registryHosts,
+      sources: new BlobSources(l.blobSourcesFile),
+      downloads: new Limiter(cfg.registry.maxConcurrentDownloads),
+      uploads: new Limiter(cfg.registry.maxConcurrentUploads),
+      downloadAttempts: cfg.registry.maxDownloadAttempts,
+    });
     this.exits = new ExitWatcher(l.exitDir);
     this.exits.start();
     const seccompProfile = JSON.parse(await fs.promises.readFile(path.join(ASSETS_DIR, 'seccomp-default.json'), 'utf8')) as unknown;
-    const containers = new ContainerService({ cfg, layout: l, images, runtime, exits: this.exits, events, seccompProfile, log: this.log });
+    const network = new NetworkService({ cfg, layout: l, events, log: this.log });
+    await network.init();
+    this.network = network;
+    const volumes = new VolumeService(l.volumesDir, events, this.log);
+    await volumes.init();
+    const containers = new ContainerService({ cfg, layout: l, images, runtime, exits: this.exits, events, seccompProfile, log: this.log, network, volumes });
     this.containers = containers;
+    network.setContainers({
+      find: (ref) => {
+        const c = containers.get(ref);
+        return { id: c.id, rec: c.rec, running: c.running };
+      },
+      all: () => containers.all().map((rec) => ({ id: rec.id, rec, running: rec.state.Status === 'running' || rec.state.Status === 'paused' })),
+      save: (id) => containers.saveRecord(id),
+    });
     const execs = new ExecService(containers, runtime, l.execDir);
+    containers.addLifecycleHooks(new HealthService(containers, execs, this.log));
+    containers.addLifecycleHooks(new LogRotation(containers, runtime, l.bundlesDir, this.log));
     await containers.restore();
     containers.startMonitor();
 
@@ -95,11 +133,19 @@ export class Daemon {
     });
     registerContainerRoutes(router, containers);
     registerExecRoutes(router, execs);
+    registerNetworkRoutes(router, network);
     registerImageRoutes(router, images);
+    registerVolumeRoutes(router, volumes);
     registerArchiveRoutes(router, new ArchiveService(containers, this.log));
     registerRegistryRoutes(router, images);
     registerContainerOpsRoutes(router, new ContainerOps(containers, images, events, l.tmpDir), new StatsService(containers), new UpdateService(containers, runtime));
-    registerPruneRoutes(router, new PruneService(containers, images, events));
+    const prune = new PruneService(containers, images, events, volumes);
+    registerPruneRoutes(router, prune);
+    const buildCache = new BuildCacheStore(l.builderDir);
+    await buildCache.init();
+    const buildCacheService = new BuildCacheService(buildCache, images);
+    prune.setBuildCache(() => buildCacheService.records());
+    registerBuildRoutes(router, new BuildService({ images, containers, cache: buildCache, tmpDir: l.tmpDir, cacheMountsDir: path.join(l.builderDir, 'cache-mounts') }), buildCacheService);
     this.server = new ApiServer({ router, log: this.log });
     await this.server.listen(cfg.hosts);
     this.log('info', `berthd listening on ${cfg.hosts.join(', ')} (data root ${cfg.dataRoot}, exec root ${cfg.execRoot})`);
@@ -108,6 +154,7 @@ export class Daemon {
   /** Stops serving; containers keep running (live restore). */
   async stop(): Promise<void> {
     this.containers?.shutdown();
+    this.network?.shutdown();
     this.exits?.stop();
     await this.server?.close();
     await fs.promises.rm(this.cfg.pidfile, { force: true });

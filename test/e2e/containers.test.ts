@@ -241,11 +241,11 @@ test('resource limits land in the container\'s cgroup', async () => {
   assert.equal(r.stdout, '67108864\n50\n50000\n512\n');
 });
 
-test('network none has only loopback, host shares the host\'s interfaces, default is isolated', async () => {
+test('network none has only loopback, host shares the host\'s interfaces, default has eth0 on the bridge', async () => {
   const none = await d.berth(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'ls /sys/class/net']);
   assert.equal(none.stdout, 'lo\n');
   const dflt = await d.berth(['run', '--rm', 'busybox', 'sh', '-c', 'ls /sys/class/net; ip link show lo | grep -c UP']);
-  assert.equal(dflt.stdout, 'lo\n1\n');
+  assert.equal(dflt.stdout, 'eth0\nlo\n1\n');
   const host = await d.berth(['run', '--rm', '--network', 'host', 'busybox', 'ls', '/sys/class/net']);
   assert.deepEqual(host.stdout.split('\n').filter(Boolean).sort(), fs.readdirSync('/sys/class/net').sort());
 });

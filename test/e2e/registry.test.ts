@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { TestDaemon } from '../helpers/daemon.js';
+import { TestDaemon, BERTH } from '../helpers/daemon.js';
+import { inPty } from '../helpers/pty.js';
 import { TestRegistry } from '../helpers/registry.js';
 
 const d = new TestDaemon();
@@ -13,7 +14,7 @@ const locked = new TestRegistry(path.join(d.dir, 'reg-auth'), { alice: 'secret' 
 const servers: http.Server[] = [];
 
 before(async () => {
-  await Promise.all([d.start().then(() => d.makeBusybox()), open.start(), locked.start()]);
+  await Promise.all([d.start(['--max-download-attempts', '1']).then(() => d.makeBusybox()), open.start(), locked.start()]);
 });
 
 after(async () => {
@@ -321,4 +322,179 @@ test('bearer-token registry: OCI index, platform pick, parallel gzip layers, Alr
   assert.match(two.stdout, /^[0-9a-f]{12}: Already exists$/m);
   assert.equal(two.stdout.match(/: Pull complete$/gm)?.length, 1, two.stdout);
   await d.berth(['logout', host]);
+});
+
+test('credential helpers: login stores through credsStore, pull/push read it, logout erases it', async () => {
+  const bin = path.join(d.dir, 'helper-bin');
+  const store = path.join(d.dir, 'helper-store');
+  fs.mkdirSync(bin, { recursive: true });
+  // A real helper program speaking docker's protocol, keeping secrets in files.
+  fs.writeFileSync(
+    path.join(bin, 'docker-credential-berthtest'),
+    `#!/bin/sh
+mkdir -p ${store}
+IFS= read -r line || true
+case "$1" in
+  store) key=$(printf '%s' "$line" | sed -n 's/.*"ServerURL":"\\([^"]*\\)".*/\\1/p' | tr '/:' '__'); printf '%s' "$line" > "${store}/$key" ;;
+  get) key=$(printf '%s' "$line" | tr '/:' '__'); if [ -f "${store}/$key" ]; then cat "${store}/$key"; else echo "credentials not found in native keychain"; exit 1; fi ;;
+  erase) key=$(printf '%s' "$line" | tr '/:' '__'); rm -f "${store}/$key" ;;
+esac
+`,
+    { mode: 0o755 },
+  );
+  const cfgDir = path.join(d.dir, 'helper-config');
+  fs.mkdirSync(cfgDir, { recursive: true });
+  fs.writeFileSync(path.join(cfgDir, 'config.json'), JSON.stringify({ credsStore: 'berthtest' }));
+  const env = { DOCKER_CONFIG: cfgDir, PATH: `${bin}:${process.env.PATH}` };
+  const ref = `${locked.host}/helper/box:1`;
+  assert.equal((await d.berth(['tag', 'busybox', ref])).code, 0);
+
+  const login = await d.berth(['login', '-u', 'alice', '--password-stdin', locked.host], { input: 'secret\n', env });
+  assert.equal(login.code, 0, login.stderr);
+  assert.equal(login.stdout, 'Login Succeeded\n');
+  assert.doesNotMatch(login.stderr, /stored unencrypted/);
+  const file = JSON.parse(fs.readFileSync(path.join(cfgDir, 'config.json'), 'utf8'));
+  assert.deepEqual(file, { credsStore: 'berthtest', auths: { [locked.host]: {} } });
+  assert.ok(fs.readFileSync(path.join(store, locked.host.replace(/[/:]/g, '_')), 'utf8').includes('"Secret":"secret"'));
+
+  const pushed = await d.berth(['push', ref], { env });
+  assert.equal(pushed.code, 0, pushed.stderr);
+
+  const out = await d.berth(['logout', locked.host], { env });
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(fs.existsSync(path.join(store, locked.host.replace(/[/:]/g, '_'))), false);
+  const denied = await d.berth(['push', ref], { env });
+  assert.notEqual(denied.code, 0);
+  assert.match(denied.stderr, /no basic auth credentials/);
+
+  // A helper that is not installed is named in the error, as docker does.
+  fs.writeFileSync(path.join(cfgDir, 'config.json'), JSON.stringify({ credHelpers: { [locked.host]: 'absent' } }));
+  const missing = await d.berth(['login', '-u', 'alice', '--password-stdin', locked.host], { input: 'secret\n', env });
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /Error saving credentials: error storing credentials - err: exec: "docker-credential-absent": executable file not found in \$PATH/);
+});
+
+test('an interrupted pull leaves no image, and the next pull reuses the layers that arrived whole', async () => {
+  const a = await gzLayer({ 'a.txt': 'first\n' });
+  const b = await gzLayer({ 'b.txt': 'second\n'.repeat(5000) });
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: [a.diffId, b.diffId] } }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+      config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: config.length, digest: sha(config) },
+      layers: [a, b].map((l) => ({ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: l.gz.length, digest: sha(l.gz) })),
+    }),
+  );
+  const hits: Record<string, number> = {};
+  const srv = http.createServer((req, res) => {
+    const u = req.url ?? '';
+    hits[u] = (hits[u] ?? 0) + 1;
+    const send = (ct: string, body: Buffer) => {
+      res.writeHead(200, { 'content-type': ct, 'content-length': body.length });
+      res.end(body);
+    };
+    if (u === '/v2/') return send('application/json', Buffer.from('{}'));
+    if (u === '/v2/flaky/img/manifests/1') return send('application/vnd.docker.distribution.manifest.v2+json', manifest);
+    if (u === `/v2/flaky/img/blobs/${sha(config)}`) return send('application/octet-stream', config);
+    if (u === `/v2/flaky/img/blobs/${sha(a.gz)}`) return send('application/octet-stream', a.gz);
+    if (u === `/v2/flaky/img/blobs/${sha(b.gz)}`) {
+      if (hits[u] === 1) {
+        // The connection dies half way through the first time.
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': b.gz.length });
+        res.write(b.gz.subarray(0, b.gz.length >> 1));
+        setTimeout(() => res.socket?.destroy(), 100);
+        return;
+      }
+      return send('application/octet-stream', b.gz);
+    }
+    res.writeHead(404);
+    res.end();
+  });
+  servers.push(srv);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const ref = `127.0.0.1:${(srv.address() as { port: number }).port}/flaky/img:1`;
+
+  const first = await d.berth(['pull', ref]);
+  assert.equal(first.code, 1);
+  assert.equal(first.stderr, 'unexpected EOF\n');
+  assert.equal((await d.berth(['images', '-q', ref])).stdout, '');
+  const second = await d.berth(['pull', ref]);
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(hits[`/v2/flaky/img/blobs/${sha(a.gz)}`], 1, 'the whole first layer was fetched again');
+  assert.equal(hits[`/v2/flaky/img/blobs/${sha(b.gz)}`], 2);
+  // The image has no programs; what it holds is its two files.
+  const exported = await d.berth(['create', '--name', 'flaky-files', ref]);
+  assert.equal(exported.code, 0, exported.stderr);
+  const out = await d.berth(['cp', 'flaky-files:/a.txt', '-']);
+  assert.match(out.stdout, /first\n/);
+  await d.berth(['rm', 'flaky-files']);
+});
+
+test('a truncated blob, a manifest of an unknown media type, a 401 without a challenge: one line each, nothing stored', async () => {
+  const good = await gzLayer({ 'x.txt': 'x\n'.repeat(1000) });
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [good.diffId] } }));
+  const manifest = (mediaType: string) =>
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType,
+        config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: config.length, digest: sha(config) },
+        layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: good.gz.length, digest: sha(good.gz) }],
+      }),
+    );
+  const srv = http.createServer((req, res) => {
+    const u = req.url ?? '';
+    const send = (ct: string, b: Buffer, status = 200) => {
+      res.writeHead(status, { 'content-type': ct, 'content-length': b.length });
+      res.end(b);
+    };
+    if (u === '/v2/') return send('application/json', Buffer.from('{}'));
+    if (u === '/v2/trunc/img/manifests/1') return send('application/vnd.docker.distribution.manifest.v2+json', manifest('application/vnd.docker.distribution.manifest.v2+json'));
+    if (u === '/v2/odd/img/manifests/1') return send('text/html', manifest('text/html'));
+    if (u === '/v2/locked/img/manifests/1') return send('application/json', Buffer.from('{}'), 401);
+    if (u === `/v2/trunc/img/blobs/${sha(config)}`) return send('application/octet-stream', config);
+    // A clean, complete HTTP answer that holds fewer bytes than the manifest promised.
+    if (u === `/v2/trunc/img/blobs/${sha(good.gz)}`) return send('application/octet-stream', good.gz.subarray(0, good.gz.length - 10));
+    res.writeHead(404);
+    res.end();
+  });
+  servers.push(srv);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const host = `127.0.0.1:${(srv.address() as { port: number }).port}`;
+  const blobsBefore = fs.readdirSync(path.join(d.dataRoot, 'content', 'sha256')).sort();
+  const snapsBefore = snapshotCount();
+
+  const trunc = await d.berth(['pull', `${host}/trunc/img:1`]);
+  assert.equal(trunc.code, 1);
+  assert.equal(trunc.stderr, `filesystem layer verification failed for digest ${sha(good.gz)}\n`);
+  const odd = await d.berth(['pull', `${host}/odd/img:1`]);
+  assert.equal(odd.code, 1);
+  assert.equal(odd.stderr, 'Error response from daemon: unsupported manifest media type and no default available: text/html\n');
+  const locked401 = await d.berth(['pull', `${host}/locked/img:1`]);
+  assert.equal(locked401.code, 1);
+  assert.equal(locked401.stderr.split('\n').length, 2, locked401.stderr);
+  assert.match(locked401.stderr, /unauthorized: authentication required/);
+
+  assert.equal(snapshotCount(), snapsBefore);
+  assert.deepEqual(fs.readdirSync(path.join(d.dataRoot, 'content', 'sha256')).sort(), blobsBefore);
+  assert.equal((await d.berth(['images', '-q', `${host}/trunc/img`])).stdout, '');
+});
+
+test('login on a terminal prompts for the username (offering the stored one) and an unechoed password', async () => {
+  const cfgDir = path.join(d.dir, 'prompt-config');
+  const env = { DOCKER_CONFIG: cfgDir, BERTH_HOST: d.host };
+  const first = await inPty(`${process.execPath} ${BERTH} login ${locked.host}`, ['alice\r', 'secret\r'], env);
+  assert.equal(first.code, 0, first.out);
+  assert.match(first.out, /Username: alice\r?\n/);
+  assert.match(first.out, /Password: \r?\n/);
+  assert.doesNotMatch(first.out, /secret/);
+  assert.match(first.out, /Login Succeeded/);
+  // Enter keeps the stored username.
+  const again = await inPty(`${process.execPath} ${BERTH} login ${locked.host}`, ['\r', 'secret\r'], env);
+  assert.equal(again.code, 0, again.out);
+  assert.match(again.out, /Username \(alice\): /);
+  const wrong = await inPty(`${process.execPath} ${BERTH} login ${locked.host}`, ['\r', 'nope\r'], env);
+  assert.notEqual(wrong.code, 0);
+  assert.match(wrong.out, /401 Unauthorized/);
 });

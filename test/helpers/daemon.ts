@@ -31,6 +31,10 @@ export class TestDaemon {
   readonly execRoot: string;
   readonly socket: string;
   readonly cgroupParent: string;
+  /** Networking names another berthd must not share: default bridge, its subnet, iptables chain prefix. */
+  readonly bridge: string;
+  readonly bip: string;
+  readonly chainPrefix: string;
   log = '';
 
   constructor() {
@@ -40,6 +44,10 @@ export class TestDaemon {
     this.execRoot = path.join(this.dir, 'run');
     this.socket = path.join(this.dir, 'berth.sock');
     this.cgroupParent = `berth-test-${path.basename(this.dir).slice(3)}`;
+    const suffix = path.basename(this.dir).slice(3);
+    this.bridge = `bt${suffix}`.slice(0, 15);
+    this.chainPrefix = `BT${suffix}`;
+    this.bip = freeTestSubnet();
   }
 
   get host(): string {
@@ -53,7 +61,8 @@ export class TestDaemon {
   async start(extraArgs: string[] = []): Promise<void> {
     this.proc = spawn(
       process.execPath,
-      [BERTHD, '-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '--cgroup-parent', this.cgroupParent, '--log-level', 'debug', ...extraArgs],
+      [BERTHD, '-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '--cgroup-parent', this.cgroupParent, '--log-level', 'debug',
+       '--bridge', this.bridge, '--bip', this.bip, '--iptables-chain-prefix', this.chainPrefix, ...extraArgs],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     this.proc.stderr!.on('data', (d: Buffer) => {
@@ -131,6 +140,49 @@ export class TestDaemon {
       await run('/bin/umount', ['-l', m]).catch(() => undefined);
     }
     removeCgroups(this.cgroupParent);
+    await this.removeNetworking();
+  }
+
+  /**
+   * Deletes what the daemon's networking left in the host (also after a
+   * crash): its bridges, its own iptables chains and the CNI rules naming
+   * its containers.
+   */
+  async removeNetworking(): Promise<void> {
+    const bridges = [this.bridge];
+    const netDir = path.join(this.dataRoot, 'networks');
+    for (const f of fs.existsSync(netDir) ? fs.readdirSync(netDir) : []) {
+      if (!f.endsWith('.json') || f.startsWith('.')) continue;
+      try {
+        const n = JSON.parse(fs.readFileSync(path.join(netDir, f), 'utf8'));
+        if (n.Driver !== 'bridge' || n.Options?.['com.docker.network.bridge.default_bridge'] === 'true') continue;
+        bridges.push(n.Options?.['com.docker.network.bridge.name'] ?? `br-${String(n.Id).slice(0, 12)}`);
+      } catch {
+        /* a torn record: nothing to learn from it */
+      }
+    }
+    for (const b of bridges) if (fs.existsSync(`/sys/class/net/${b}`)) await run('/usr/sbin/ip', ['link', 'del', b]).catch(() => undefined);
+    const ctrDir = path.join(this.dataRoot, 'containers');
+    const ids = fs.existsSync(ctrDir) ? fs.readdirSync(ctrDir).filter((i) => /^[0-9a-f]{64}$/.test(i)) : [];
+    for (const table of ['nat', 'filter']) {
+      const saved = (await run('/usr/sbin/iptables-save', ['-t', table]).catch(() => ({ stdout: '' }))).stdout;
+      const chains = new Set<string>();
+      for (const line of saved.split('\n')) {
+        const m = /^-A (\S+) (.*)$/.exec(line);
+        if (!m) continue;
+        const [, chain, rest] = m;
+        const jump = /-j (\S+)/.exec(rest!)?.[1];
+        const ours = chain!.startsWith(this.chainPrefix + '-') || jump?.startsWith(this.chainPrefix + '-') || ids.some((id) => line.includes(`id: \\"${id}\\"`));
+        if (!ours) continue;
+        if (chain!.startsWith(this.chainPrefix + '-') || chain!.startsWith('CNI-') && !/^CNI-HOSTPORT-(DNAT|SNAT|MASQ|SETMARK)$/.test(chain!)) chains.add(chain!);
+        if (jump && (jump.startsWith('CNI-') || jump.startsWith(this.chainPrefix + '-')) && !/^CNI-HOSTPORT-/.test(jump)) chains.add(jump);
+        await run('/usr/sbin/iptables', ['-w', '5', '-t', table, '-D', chain!, ...splitRule(rest!)]).catch(() => undefined);
+      }
+      for (const c of chains) {
+        await run('/usr/sbin/iptables', ['-w', '5', '-t', table, '-F', c]).catch(() => undefined);
+        await run('/usr/sbin/iptables', ['-w', '5', '-t', table, '-X', c]).catch(() => undefined);
+      }
+    }
   }
 
   /** Full teardown, also after a failed test. */
@@ -244,6 +296,47 @@ function removeCgroups(parent: string): void {
       }
     }
   }
+}
+
+/** iptables-save's quoting: words, with "…" keeping spaces and \" escaping quotes. */
+function splitRule(rule: string): string[] {
+  const out: string[] = [];
+  const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(rule))) out.push(m[1] !== undefined ? m[1].replace(/\\"/g, '"') : m[2]!);
+  return out;
+}
+
+let subnetCounter = 0;
+/**
+ * A /24 for a test daemon's default bridge, unused on this host: in
+ * 10.200.0.0/13, chosen from the pid and a counter so concurrent test files
+ * (also other engineers') start from different places, skipping routes in use.
+ */
+function freeTestSubnet(): string {
+  // /proc/net/route prints addresses as little-endian hex.
+  const le = (h: string) => {
+    const n = Number.parseInt(h, 16);
+    return (((n & 255) << 24) | (((n >>> 8) & 255) << 16) | (((n >>> 16) & 255) << 8) | (n >>> 24)) >>> 0;
+  };
+  const routes = fs
+    .readFileSync('/proc/net/route', 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length >= 8 && f[7] !== '00000000')
+    .map((f) => ({ net: le(f[1]!), mask: le(f[7]!) }));
+  const start = (process.pid * 37 + subnetCounter++ * 101 + Math.floor(Math.random() * 2048)) % 2048;
+  for (let i = 0; i < 2048; i++) {
+    const k = (start + i) % 2048;
+    const cand = ((10 << 24) | ((200 + (k >> 8)) << 16) | ((k & 255) << 8)) >>> 0;
+    const clash = routes.some((r) => {
+      const m = (r.mask & 0xffffff00) >>> 0; // the shorter of the two prefixes
+      return ((cand & m) >>> 0) === ((r.net & m) >>> 0);
+    });
+    if (!clash) return `10.${200 + (k >> 8)}.${k & 255}.1/24`;
+  }
+  throw new Error('no free /24 in 10.200.0.0/13 for a test bridge');
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -1,6 +1,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -28,10 +29,16 @@ export class TestRegistry {
   constructor(
     readonly dir: string,
     readonly users: Record<string, string> = {},
+    /** Listen address (127.0.0.1 unless a test made another) and TLS files (with clientCa, client certificates are required). */
+    readonly opts: { addr?: string; tls?: { cert: string; key: string; clientCa?: string } } = {},
   ) {}
 
+  get addr(): string {
+    return this.opts.addr ?? '127.0.0.1';
+  }
+
   get host(): string {
-    return `127.0.0.1:${this.port}`;
+    return `${this.addr}:${this.port}`;
   }
 
   async start(): Promise<void> {
@@ -44,10 +51,12 @@ export class TestRegistry {
       fs.writeFileSync(file, lines.join('\n') + '\n');
       auth = `auth:\n  htpasswd:\n    realm: berth-test\n    path: ${file}\n`;
     }
+    const t = this.opts.tls;
+    const tls = t ? `  tls:\n    certificate: ${t.cert}\n    key: ${t.key}\n${t.clientCa ? `    clientcas:\n      - ${t.clientCa}\n` : ''}` : '';
     const config = path.join(this.dir, 'config.yml');
     fs.writeFileSync(
       config,
-      `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${path.join(this.dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${this.port}\n${auth}`,
+      `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${path.join(this.dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: ${this.addr}:${this.port}\n${tls}${auth}`,
     );
     this.proc = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (d: Buffer) => {
@@ -59,11 +68,13 @@ export class TestRegistry {
     while (Date.now() < deadline) {
       if (this.proc.exitCode !== null) throw new Error(`docker-registry exited: ${this.log}`);
       const status = await new Promise<number>((resolve) => {
-        const req = http.get({ host: '127.0.0.1', port: this.port, path: '/v2/', timeout: 500 }, (res) => {
+        const get = t ? https.get : http.get;
+        // Readiness only: any TLS answer (even a refused client certificate) means it listens.
+        const req = get({ host: this.addr, port: this.port, path: '/v2/', timeout: 500, rejectUnauthorized: false }, (res) => {
           res.resume();
           resolve(res.statusCode ?? 0);
         });
-        req.on('error', () => resolve(0));
+        req.on('error', (e: NodeJS.ErrnoException) => resolve(t && e.code !== 'ECONNREFUSED' ? 200 : 0));
         req.on('timeout', () => req.destroy());
       });
       if (status === 200 || status === 401) return;

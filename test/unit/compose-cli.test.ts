@@ -37,7 +37,9 @@ volumes:
 `;
 
 test('compose flags before the subcommand move after it', () => {
-  assert.deepEqual(hoistComposeFlags(['-f', 'a.yml', '--project-name=x', '-pq', 'config', '--services']), ['config', '-f', 'a.yml', '--project-name=x', '-pq', '--services']);
+  assert.deepEqual(hoistComposeFlags(['-f', 'a.yml', '--project-name=x', '-pq', 'config', '--services']), ['config', '--file=a.yml', '--project-name=x', '--project-name=q', '--services']);
+  // after the subcommand a short letter may be its own flag: `compose -f x.yml logs -f`
+  assert.deepEqual(hoistComposeFlags(['-f', 'x.yml', 'logs', '-f']), ['logs', '--file=x.yml', '-f']);
   assert.deepEqual(hoistComposeFlags(['config']), ['config']);
 });
 

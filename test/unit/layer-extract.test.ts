@@ -104,6 +104,21 @@ test('gzip input is detected and the diffId is of the uncompressed stream', asyn
   });
 });
 
+test('zstd layers unpack too (through the host zstd), and a corrupt gzip stream fails the unpack', async () => {
+  await sandbox(async (dest) => {
+    const buf = await makeTar([{ name: 'z', body: 'Z' }]);
+    const zst = execFileSync('/usr/bin/zstd', ['-c', '-q'], { input: buf });
+    const r = await applyLayer(Readable.from([zst]), dest);
+    assert.equal(r.diffId, 'sha256:' + createHash('sha256').update(buf).digest('hex'));
+    assert.equal(readFileSync(path.join(dest, 'z'), 'utf8'), 'Z');
+  });
+  await sandbox(async (dest) => {
+    const gz = zlib.gzipSync(await makeTar([{ name: 'big', body: 'x'.repeat(100_000) }]));
+    const broken = Buffer.concat([gz.subarray(0, 20), Buffer.alloc(200, 0xaa)]);
+    await assert.rejects(applyLayer(Readable.from([broken]), dest));
+  });
+});
+
 test('whiteouts become overlay whiteouts; opaque dirs get trusted.overlay.opaque; xattrs, fifos and devices', async () => {
   await sandbox(async (dest) => {
     const buf = await makeTar([

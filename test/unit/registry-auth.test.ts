@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseChallenges } from '../../src/daemon/registry/challenge.js';
 import { Authorizer } from '../../src/daemon/registry/auth.js';
-import { endpointFor, isLoopbackHost } from '../../src/daemon/registry/endpoint.js';
+import { RegistryHosts, isLoopbackHost, validateInsecureRegistry, validateMirror } from '../../src/daemon/registry/hosts.js';
+import { Limiter } from '../../src/daemon/registry/limiter.js';
+import { buildConfig } from '../../src/daemon/daemon-flags.js';
 import { formatRegistryErrors } from '../../src/daemon/registry/errors.js';
 import { configKeyFor, decodeAuthHeader, encodeAuthHeader, serverHost } from '../../src/common/registry-auth.js';
 
@@ -46,14 +48,31 @@ test('config keys and server names as docker login uses them', () => {
   assert.equal(serverHost('localhost:5000'), 'localhost:5000');
 });
 
-test('loopback registries are plain HTTP, others HTTPS; docker.io maps to registry-1', () => {
-  assert.equal(endpointFor('docker.io').base, 'https://registry-1.docker.io');
-  assert.equal(endpointFor('127.0.0.1:5000').base, 'http://127.0.0.1:5000');
-  assert.equal(endpointFor('localhost:5000').base, 'http://localhost:5000');
-  assert.equal(endpointFor('reg.example.com').base, 'https://reg.example.com');
+test('endpoints as dockerd orders them: mirrors, then HTTPS; insecure registries also plain HTTP', () => {
+  const hosts = new RegistryHosts({ insecure: ['reg.lan:5000', '10.8.0.0/16'], mirrors: ['https://mirror.example.com/'], certsDirs: [] });
+  const bases = (d: string, p?: 'pull' | 'push') => hosts.endpoints(d, p).map((e) => e.base);
+  assert.deepEqual(bases('docker.io'), ['https://mirror.example.com', 'https://registry-1.docker.io']);
+  assert.deepEqual(bases('docker.io', 'push'), ['https://registry-1.docker.io']);
+  assert.deepEqual(bases('127.0.0.1:5000'), ['https://127.0.0.1:5000', 'http://127.0.0.1:5000']);
+  assert.deepEqual(bases('localhost:5000'), ['https://localhost:5000', 'http://localhost:5000']);
+  assert.deepEqual(bases('reg.lan:5000'), ['https://reg.lan:5000', 'http://reg.lan:5000']);
+  assert.deepEqual(bases('10.8.3.4:5000'), ['https://10.8.3.4:5000', 'http://10.8.3.4:5000']);
+  assert.deepEqual(bases('10.9.3.4:5000'), ['https://10.9.3.4:5000']);
+  assert.deepEqual(bases('reg.example.com'), ['https://reg.example.com']);
   assert.equal(isLoopbackHost('127.3.4.5'), true);
   assert.equal(isLoopbackHost('[::1]:5000'), true);
   assert.equal(isLoopbackHost('10.0.0.1:5000'), false);
+  assert.deepEqual(hosts.info().InsecureRegistryCIDRs, ['127.0.0.0/8', '10.8.0.0/16']);
+  assert.equal(hosts.info().IndexConfigs['reg.lan:5000']?.Secure, false);
+});
+
+test('--insecure-registry and --registry-mirror values are checked as dockerd checks them', () => {
+  assert.throws(() => validateInsecureRegistry('http://reg:5000'), /should not contain '::\/\/'|should not contain '\:\/\/'|should not contain/);
+  assert.throws(() => validateInsecureRegistry('10.0.0.0/40'), /invalid CIDR address: 10.0.0.0\/40/);
+  assert.equal(validateInsecureRegistry('reg:5000'), 'reg:5000');
+  assert.equal(validateMirror('https://mirror.example.com'), 'https://mirror.example.com/');
+  assert.throws(() => validateMirror('ftp://m'), /unsupported scheme "ftp"/);
+  assert.throws(() => validateMirror('https://m/path'), /path, query, or fragment/);
 });
 
 test('distribution error bodies are worded as docker prints them', () => {
@@ -103,4 +122,35 @@ test('progress text has docker\'s bar and padding', async () => {
   assert.equal(progressBar(0, 2000), `[>${' '.repeat(50)}]       0B/2kB`);
   assert.equal(progressBar(1000, 2000), `[${'='.repeat(25)}>${' '.repeat(25)}]      1kB/2kB`);
   assert.equal(progressBar(2000, 2000), `[${'='.repeat(50)}>]      2kB/2kB`);
+});
+
+test('transfers are bounded daemon-wide, in arrival order, and the flags set the bounds', async () => {
+  const lim = new Limiter(2);
+  let now = 0;
+  let peak = 0;
+  const order: number[] = [];
+  const waited: number[] = [];
+  const job = (i: number) =>
+    lim.run(
+      async () => {
+        now++;
+        peak = Math.max(peak, now);
+        order.push(i);
+        await new Promise((r) => setTimeout(r, 5));
+        now--;
+      },
+      () => waited.push(i),
+    );
+  await Promise.all([0, 1, 2, 3, 4].map(job));
+  assert.equal(peak, 2);
+  assert.deepEqual(order, [0, 1, 2, 3, 4]);
+  assert.deepEqual(waited, [2, 3, 4]);
+
+  const { cfg } = buildConfig(['--max-concurrent-downloads', '1', '--insecure-registry', '10.0.0.0/8', '--registry-mirror', 'https://m.example.com']);
+  assert.equal(cfg.registry.maxConcurrentDownloads, 1);
+  assert.equal(cfg.registry.maxConcurrentUploads, 5);
+  assert.deepEqual(cfg.registry.insecure, ['10.0.0.0/8']);
+  assert.deepEqual(cfg.registry.mirrors, ['https://m.example.com/']);
+  assert.throws(() => buildConfig(['--max-concurrent-uploads', '0']), /invalid value "0" for --max-concurrent-uploads/);
+  assert.throws(() => buildConfig(['--registry-mirror', 'm.example.com']), /invalid mirror/);
 });

@@ -14,6 +14,13 @@ export const COMPOSE_GLOBAL_FLAGS: FlagSpec[] = [
 
 const WITH_VALUE = new Set(COMPOSE_GLOBAL_FLAGS.flatMap((f) => [`--${f.name}`, ...(f.short ? [`-${f.short}`] : [])]));
 
+const LONG_NAME = new Map(COMPOSE_GLOBAL_FLAGS.filter((f) => f.short).map((f) => [`-${f.short}`, `--${f.name}`]));
+
+/** the global flags for a subcommand that uses some of their short letters itself (logs -f, run -p) */
+export function composeGlobalsExcept(...shorts: string[]): FlagSpec[] {
+  return COMPOSE_GLOBAL_FLAGS.map((f) => (f.short && shorts.includes(f.short) ? { ...f, short: undefined } : f));
+}
+
 /** `[-f a.yml, -p x, config, --services]` → `[config, -f a.yml, -p x, --services]` */
 export function hoistComposeFlags(argv: string[]): string[] {
   const lead: string[] = [];
@@ -21,6 +28,17 @@ export function hoistComposeFlags(argv: string[]): string[] {
   while (i < argv.length && argv[i].startsWith('-') && argv[i] !== '-' && argv[i] !== '--') {
     const a = argv[i];
     const name = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
+    // written in long form after the subcommand, where a short letter may mean something else
+    // (`compose -f x.yml logs -f`: the second -f is --follow)
+    const long = LONG_NAME.get(name.startsWith('--') ? name : name.slice(0, 2));
+    if (long && !name.startsWith('--')) {
+      if (a.length > 2 && !a.includes('=')) lead.push(`${long}=${a.slice(2)}`);
+      else if (a.includes('=')) lead.push(`${long}=${a.slice(a.indexOf('=') + 1)}`);
+      else if (i + 1 < argv.length) lead.push(`${long}=${argv[++i]}`);
+      else lead.push(a);
+      i++;
+      continue;
+    }
     lead.push(a);
     // `-fx.yml` and `--file=x.yml` carry their value; `-f x.yml` takes the next word
     if (WITH_VALUE.has(name) && !a.includes('=') && i + 1 < argv.length) lead.push(argv[++i]);

@@ -63,10 +63,17 @@ export function renderInfo(info: Record<string, any>, debug: boolean): string {
     for (const l of info.Labels) lines.push(`  ${l}`);
   }
   add(1, 'Experimental', info.ExperimentalBuild ?? false);
-  const insecure = info.RegistryConfig?.InsecureRegistryCIDRs ?? [];
+  // As the docker CLI: insecure registry names first, then the CIDRs; mirrors after.
+  const reg = info.RegistryConfig ?? {};
+  const insecureNames = Object.values(reg.IndexConfigs ?? {}).filter((c: any) => c && c.Secure === false).map((c: any) => String(c.Name));
+  const insecure = [...insecureNames, ...(reg.InsecureRegistryCIDRs ?? [])];
   if (insecure.length) {
     lines.push(' Insecure Registries:');
     for (const r of insecure) lines.push(`  ${r}`);
+  }
+  if (reg.Mirrors?.length) {
+    lines.push(' Registry Mirrors:');
+    for (const m of reg.Mirrors) lines.push(`  ${m}`);
   }
   add(1, 'Live Restore Enabled', info.LiveRestoreEnabled ?? false);
   for (const w of (info.Warnings ?? []) as string[]) lines.push(w);

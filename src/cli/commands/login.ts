@@ -4,6 +4,9 @@ import { StatusError } from '../flags.js';
 import { readAll } from '../client.js';
 import { configFile, readConfig, writeConfig } from '../dockerconfig.js';
 import { configKeyFor, serverHost } from '../../common/registry-auth.js';
+import { helperFor, helperStore } from '../credhelpers.js';
+import { promptLine } from '../prompt.js';
+import { credentialsFor } from '../dockerconfig.js';
 
 export const command: Command = {
   spec: {
@@ -18,7 +21,7 @@ export const command: Command = {
     args: { kind: 'max', n: 1 },
   },
   async run(ctx, flags, args) {
-    const username = flags.string('username').trim();
+    let username = flags.string('username').trim();
     let password = flags.string('password');
     const fromStdin = flags.bool('password-stdin');
     if (password) {
@@ -29,14 +32,33 @@ export const command: Command = {
       if (!username) throw new StatusError('Must provide --username with --password-stdin', 1);
       password = (await readAll(ctx.stdin)).toString('utf8').replace(/\r?\n$/, '').replace(/\r$/, '');
     }
-    if (!username || !password) {
-      // Prompts need a terminal; berth does not prompt yet.
-      throw new StatusError('Error: Cannot perform an interactive login from a non TTY device', 1);
-    }
     const server = args[0] ? serverHost(args[0]) : 'docker.io';
     const key = configKeyFor(server);
+    if (!username || !password) {
+      if (!ctx.stdin.isTTY) throw new StatusError('Error: Cannot perform an interactive login from a non TTY device', 1);
+      // As docker: the stored username is offered, Enter keeps it; the password is not echoed.
+      const known = storedUsername(ctx.env, server);
+      if (!username) {
+        const typed = (await promptLine(ctx, known ? `Username (${known}): ` : 'Username: ', { echo: true })).trim();
+        username = typed || known || '';
+        if (!username) throw new StatusError('Error: Non-null Username Required', 1);
+      }
+      if (!password) {
+        password = await promptLine(ctx, 'Password: ', { echo: false });
+        if (!password) throw new StatusError('Error: Non-null Password Required', 1);
+      }
+    }
     await ctx.client.post('/auth', undefined, { username, password, serveraddress: key });
     const cfg = readConfig(ctx.env);
+    const helper = helperFor(cfg, key);
+    if (helper) {
+      // With a helper the file keeps only an empty entry, as docker writes it.
+      helperStore(helper, key, username, password, ctx.env);
+      cfg.auths = { ...(cfg.auths ?? {}), [key]: {} };
+      writeConfig(ctx.env, cfg);
+      ctx.stdout.write('Login Succeeded\n');
+      return 0;
+    }
     const auth = Buffer.from(`${username}:${password}`).toString('base64');
     const changed = cfg.auths?.[key]?.auth !== auth;
     cfg.auths = { ...(cfg.auths ?? {}), [key]: { auth } };
@@ -51,3 +73,12 @@ export const command: Command = {
     return 0;
   },
 };
+
+function storedUsername(env: NodeJS.ProcessEnv, key: string): string | undefined {
+  try {
+    return credentialsFor(env, key)?.username || undefined;
+  } catch {
+    // A broken helper only costs the suggestion; the login itself reports it.
+    return undefined;
+  }
+}

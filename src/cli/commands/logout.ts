@@ -2,6 +2,7 @@
 import type { Command } from '../command.js';
 import { readConfig, writeConfig } from '../dockerconfig.js';
 import { configKeyFor, serverHost } from '../../common/registry-auth.js';
+import { helperErase, helperFor } from '../credhelpers.js';
 
 export const command: Command = {
   spec: {
@@ -24,6 +25,8 @@ export const command: Command = {
       }
     }
     if (hit) writeConfig(ctx.env, { ...cfg, auths });
+    const helper = helperFor(cfg, key);
+    if (helper) helperErase(helper, key, ctx.env);
     return 0;
   },
 };

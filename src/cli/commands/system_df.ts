@@ -3,9 +3,10 @@ import type { Command } from '../command.js';
 import { FORMAT_USAGE_TABLE } from '../batch.js';
 import { StatusError } from '../flags.js';
 import { RowContext, renderList } from '../format/context.js';
-import { humanSize } from '../../common/units.js';
+import { humanDuration, humanSize, humanSizeWithPrecision } from '../../common/units.js';
 import { ImageContext } from '../format/images.js';
 import { ContainerContext } from '../format/containers.js';
+import { VolumeContext } from './volume_ls.js';
 import { parseNormalized, familiarName } from '../../common/reference.js';
 
 const DEFAULT_TABLE = 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}';
@@ -67,13 +68,68 @@ export const command: Command = {
     const rows = [
       new DiskUsageRow('Images', images.length, images.filter((i) => i.Containers > 0).length, imgTotal, imgTotal - imgUsed),
       new DiskUsageRow('Containers', ctrs.length, ctrs.filter(active).length, ctrTotal, ctrReclaim),
-      new DiskUsageRow('Local Volumes', 0, 0, 0, 0),
-      new DiskUsageRow('Build Cache', 0, 0, 0, 0),
+      volumesRow(du.Volumes ?? []),
+      buildCacheRow(du.BuildCache ?? []),
     ];
     ctx.stdout.write(renderList(flags.string('format') || undefined, rows, DEFAULT_TABLE, { header: HEADER }));
     return 0;
   },
 };
+
+class BuildCacheContext extends RowContext {
+  constructor(
+    private r: any,
+    private now: Date,
+  ) {
+    super();
+  }
+  ID(): string {
+    return String(this.r.ID ?? '').slice(0, 12);
+  }
+  CacheType(): string {
+    return this.r.Type ?? '';
+  }
+  Size(): string {
+    return humanSizeWithPrecision(this.r.Size ?? 0, 3);
+  }
+  CreatedSince(): string {
+    return humanDuration(this.now.getTime() - Date.parse(this.r.CreatedAt)) + ' ago';
+  }
+  LastUsedSince(): string {
+    return this.r.LastUsedAt ? humanDuration(this.now.getTime() - Date.parse(this.r.LastUsedAt)) + ' ago' : '';
+  }
+  UsageCount(): string {
+    return String(this.r.UsageCount ?? 0);
+  }
+  Shared(): string {
+    return String(!!this.r.Shared);
+  }
+}
+
+const CACHE_TABLE = 'table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}';
+
+function buildCacheVerbose(bc: any[], now: Date): string {
+  const total = bc.reduce((a, b) => a + (b.Size ?? 0), 0);
+  const header = { ID: 'CACHE ID', CacheType: 'CACHE TYPE', Size: 'SIZE', CreatedSince: 'CREATED', LastUsedSince: 'LAST USED', UsageCount: 'USAGE', Shared: 'SHARED' };
+  return `\nBuild cache usage: ${humanSize(total)}\n\n` + renderList(CACHE_TABLE, bc.map((b) => new BuildCacheContext(b, now)), CACHE_TABLE, { header });
+}
+
+/** docker's build cache row: reclaimable = what no build uses right now. */
+function buildCacheRow(bc: any[]): DiskUsageRow {
+  const total = bc.reduce((a, b) => a + (b.Size ?? 0), 0);
+  const used = bc.filter((b) => b.InUse);
+  return new DiskUsageRow('Build Cache', bc.length, used.length, total, total - used.reduce((a, b) => a + (b.Size ?? 0), 0));
+}
+
+const VOLUMES_TABLE = 'table {{.Name}}\t{{.Links}}\t{{.Size}}';
+
+/** docker's volumes row: active = referenced by a container; reclaimable = the unreferenced ones' size. */
+function volumesRow(vols: any[]): DiskUsageRow {
+  const size = (v: any) => (v.UsageData?.Size > 0 ? v.UsageData.Size : 0);
+  const used = vols.filter((v) => v.UsageData?.RefCount > 0);
+  const total = vols.reduce((a, v) => a + size(v), 0);
+  return new DiskUsageRow('Local Volumes', vols.length, used.length, total, total - used.reduce((a, v) => a + size(v), 0));
+}
 
 const IMAGES_TABLE = 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}';
 const IMAGES_HEADER = { Repository: 'REPOSITORY', Tag: 'TAG', ID: 'IMAGE ID', CreatedSince: 'CREATED', Size: 'SIZE', SharedSize: 'SHARED SIZE', UniqueSize: 'UNIQUE SIZE', Containers: 'CONTAINERS' };
@@ -103,7 +159,8 @@ function verbose(du: any, now: Date): string {
     renderList(IMAGES_TABLE, images, IMAGES_TABLE, { header: IMAGES_HEADER }) +
     '\nContainers space usage:\n\n' +
     renderList(CONTAINERS_TABLE, ctrs, CONTAINERS_TABLE, { header: CONTAINERS_HEADER }) +
-    '\nLocal Volumes space usage:\n\nVOLUME NAME   LINKS     SIZE\n' +
-    '\nBuild cache usage: 0B\n\nCACHE ID   CACHE TYPE   SIZE      CREATED   LAST USED   USAGE     SHARED\n'
+    '\nLocal Volumes space usage:\n\n' +
+    renderList(VOLUMES_TABLE, (du.Volumes ?? []).map((v: any) => new VolumeContext(v)), VOLUMES_TABLE, { header: { Name: 'VOLUME NAME', Links: 'LINKS', Size: 'SIZE' } }) +
+    buildCacheVerbose(du.BuildCache ?? [], now)
   );
 }

@@ -1,13 +1,18 @@
 // Validation of one raw compose file against the Compose Specification's JSON schema, read at
 // run time from assets/compose-spec.json, with errors phrased like compose's.
 import { readFileSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import { ComposeError, type Dict } from '../types.js';
 import { RESET, Override } from './yaml.js';
+import { cacheDir, readCache, writeCache } from './cache.js';
 
 let compiled: ValidateFunction | undefined;
+// ajv itself is only loaded when there is no cached validator
+const requireHere = createRequire(import.meta.url);
 
 /** the repo root: the nearest directory above this module holding package.json */
 function packageRoot(): string {
@@ -20,12 +25,46 @@ function packageRoot(): string {
   }
 }
 
+/**
+ * Compiling the compose schema costs ajv about a second, on every command. The compiled
+ * validator is kept as ajv "standalone" code in the user's cache directory (keyed by the
+ * schema's digest) and evaluated from there next time; any cache problem falls back to compiling.
+ */
+function cacheFile(schemaText: string): string | undefined {
+  const dir = cacheDir();
+  if (!dir) return undefined;
+  // the generated code calls ajv's runtime helpers: a new ajv gets a new entry
+  const ajvVersion = (requireHere('ajv/package.json') as { version: string }).version;
+  const digest = createHash('sha256').update(ajvVersion + '\0' + schemaText).digest('hex').slice(0, 16);
+  return join(dir, `compose-schema-${digest}.cjs`);
+}
+
+function fromCache(file: string | undefined): ValidateFunction | undefined {
+  const code = readCache(file);
+  if (code === undefined) return undefined;
+  try {
+    const mod = { exports: {} as Record<string, unknown> };
+    new Function('require', 'module', 'exports', code)(requireHere, mod, mod.exports);
+    const fn = (mod.exports.default ?? mod.exports) as ValidateFunction;
+    return typeof fn === 'function' ? fn : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function validator(): ValidateFunction {
   if (!compiled) {
-    const schema = JSON.parse(readFileSync(join(packageRoot(), 'assets', 'compose-spec.json'), 'utf8')) as Dict;
+    const text = readFileSync(join(packageRoot(), 'assets', 'compose-spec.json'), 'utf8');
+    const file = cacheFile(text);
+    compiled = fromCache(file);
+    if (compiled) return compiled;
+    const schema = JSON.parse(text) as Dict;
     delete schema.$schema;
-    const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
+    const AjvClass = (requireHere('ajv') as { Ajv: typeof Ajv }).Ajv;
+    const standalone = requireHere('ajv/dist/standalone') as { default: (ajv: Ajv, fn: ValidateFunction) => string };
+    const ajv = new AjvClass({ allErrors: true, strict: false, validateFormats: false, code: { source: true } });
     compiled = ajv.compile(schema);
+    writeCache(file, standalone.default(ajv, compiled));
   }
   return compiled as ValidateFunction;
 }

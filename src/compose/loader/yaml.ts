@@ -1,7 +1,16 @@
 // Reads one compose file: YAML 1.2 with merge keys, plus compose's `!reset` and `!override`
 // tags, which survive parsing as marker objects so the merge step can honour them.
-import { parseDocument, visit, Scalar, YAMLMap, type Node, type ScalarTag } from 'yaml';
+import type { Node, ScalarTag } from 'yaml';
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { ComposeError, type Dict } from '../types.js';
+import { cacheDir, readCache, writeCache } from './cache.js';
+
+// Loading the yaml package costs a good part of a compose command's time, so it is only loaded
+// for files not parsed before: the parse of a file's exact text is cached as JSON.
+const requireHere = createRequire(import.meta.url);
+const YAML_CACHE_VERSION = '1';
 
 /** `!reset`: the attribute is removed from what earlier files set */
 export const RESET = Symbol.for('berth.compose.reset');
@@ -23,7 +32,8 @@ const GO_OCTAL: ScalarTag = {
   identify: () => false,
 };
 
-export function parseComposeYaml(text: string): Dict {
+function parseWithYaml(text: string): unknown {
+  const { parseDocument, visit, Scalar, YAMLMap } = requireHere('yaml') as typeof import('yaml');
   const doc = parseDocument(text, { merge: true, uniqueKeys: true, prettyErrors: true, customTags: (tags) => [GO_OCTAL, ...tags] });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
@@ -45,7 +55,34 @@ export function parseComposeYaml(text: string): Dict {
       return undefined;
     },
   });
-  const js = doc.toJS({ maxAliasCount: -1 }) as unknown;
+  return doc.toJS({ maxAliasCount: -1 }) as unknown;
+}
+
+/** plain JSON data only (no NaN/Infinity, binary, dates…), so that JSON gives it back unchanged */
+function jsonSafe(v: unknown): boolean {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return true;
+  if (typeof v === 'number') return Number.isFinite(v) && !Object.is(v, -0);
+  if (Array.isArray(v)) return v.every(jsonSafe);
+  if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return Object.entries(v as Dict).every(([k, x]) => k !== '__proto__' && jsonSafe(x));
+  return false;
+}
+
+export function parseComposeYaml(text: string): Dict {
+  const dir = cacheDir();
+  const file = dir ? join(dir, 'compose-yaml', createHash('sha256').update(YAML_CACHE_VERSION + '\0' + text).digest('hex') + '.json') : undefined;
+  const cached = readCache(file);
+  let js: unknown;
+  if (cached !== undefined) {
+    try {
+      js = JSON.parse(cached);
+    } catch {
+      js = undefined;
+    }
+  }
+  if (js === undefined) {
+    js = parseWithYaml(text);
+    if (jsonSafe(js)) writeCache(file, JSON.stringify(js), 500);
+  }
   const out = unmark(js);
   if (out === null || out === undefined) return {};
   if (typeof out !== 'object' || Array.isArray(out)) {

@@ -96,6 +96,7 @@ export function registerContainerRoutes(r: Router, containers: ContainerService)
       tail: tail !== undefined && tail < 0 ? undefined : tail,
     };
     if (!opts.stdout && !opts.stderr) throw badRequest('Bad parameters: you must choose at least one stream');
+    containers.assertLogsReadable(id);
     res.writeHead(200, { 'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
     res.flushHeaders();
     await containers.logs(id, res, opts);

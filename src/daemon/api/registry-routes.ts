@@ -9,6 +9,7 @@ import { RegistryError } from '../registry/errors.js';
 import { pull, pullAllTags } from '../registry/pull.js';
 import { push, pushHeader } from '../registry/push.js';
 import { checkLogin } from '../registry/login.js';
+import { registryOf } from '../registry/context.js';
 
 /**
  * A JSON message stream whose HTTP head is only sent with the first message,
@@ -84,7 +85,7 @@ export function registerRegistryRoutes(router: Router, images: ImageService): vo
     const body = ((await readJson(req)) ?? {}) as AuthConfig;
     if (typeof body !== 'object') throw badRequest('invalid auth configuration');
     try {
-      await checkLogin(body);
+      await checkLogin(body, registryOf(images).hosts);
     } catch (e) {
       throw toApiError(e, 401);
     }

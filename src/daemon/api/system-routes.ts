@@ -5,6 +5,7 @@ import { MAX_API_VERSION, MIN_API_VERSION } from './server.js';
 import type { EngineEvent, EventBus } from '../services/events.js';
 import type { DaemonConfig } from '../config.js';
 import { badRequest } from '../errors.js';
+import { RegistryHosts } from '../registry/hosts.js';
 import { timeToSeconds } from '../system/log-reader.js';
 
 export const BERTH_VERSION = '0.1.0';
@@ -90,7 +91,7 @@ export function registerSystemRoutes(r: Router, s: SystemInfoSource): void {
       OSType: 'linux',
       Architecture: os.machine(),
       IndexServerAddress: 'https://index.docker.io/v1/',
-      RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: ['127.0.0.0/8'], Mirrors: [] },
+      RegistryConfig: new RegistryHosts(s.cfg.registry).info(),
       NCPU: os.cpus().length,
       MemTotal: os.totalmem(),
       GenericResources: null,

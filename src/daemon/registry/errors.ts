@@ -11,6 +11,12 @@ export class RegistryError extends Error {
   }
 }
 
+/**
+ * Code of failures where the registry's bytes do not match what it promised
+ * (distribution's DIGEST_INVALID): a pull that hits one keeps nothing of it.
+ */
+export const INTEGRITY = 'DIGEST_INVALID';
+
 /** `manifest unknown: manifest unknown` from distribution's `{"errors":[…]}` body. */
 export function formatRegistryErrors(status: number, body: string): { message: string; code?: string } {
   try {

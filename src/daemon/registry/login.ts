@@ -1,29 +1,33 @@
 import { serverHost, type AuthConfig } from '../../common/registry-auth.js';
 import { Authorizer } from './auth.js';
-import { endpointFor } from './endpoint.js';
+import type { Endpoint, RegistryHosts } from './hosts.js';
 import { RegistryError } from './errors.js';
 
 /**
  * `POST /auth`: checks the credentials against the registry's /v2/ the way
  * dockerd's loginV2 does; resolves when they are accepted.
  */
-export async function checkLogin(creds: AuthConfig): Promise<void> {
+export async function checkLogin(creds: AuthConfig, hosts: RegistryHosts): Promise<void> {
   let host = serverHost(creds.serveraddress || 'docker.io');
   if (host === 'index.docker.io') host = 'docker.io';
-  const ep = endpointFor(host);
-  const url = `${ep.base}/v2/`;
-  const get = async (headers: Record<string, string> = {}) => {
+  // The first endpoint that answers at all is the one to log in to (HTTPS before HTTP for insecure registries).
+  let first: Response | undefined;
+  let ep: Endpoint | undefined;
+  let firstErr: RegistryError | undefined;
+  for (const cand of hosts.endpoints(host, 'push')) {
     try {
-      return await fetch(url, { headers });
+      first = await cand.fetch(`${cand.base}/v2/`);
+      ep = cand;
+      break;
     } catch (e) {
-      const c = (e as any)?.cause;
-      throw new RegistryError(`Get "${url}": ${c?.code === 'ECONNREFUSED' ? 'dial tcp: connect: connection refused' : c?.message ?? (e as Error).message}`, 500);
+      firstErr ??= new RegistryError(`Get "${cand.base}/v2/": ${netText(e)}`, 500);
     }
-  };
-  const first = await get();
+  }
+  if (!first || !ep) throw firstErr!;
+  const url = `${ep.base}/v2/`;
   await first.arrayBuffer().catch(() => undefined);
   if (first.ok) return;
-  const auth = new Authorizer(creds);
+  const auth = new Authorizer(creds, ep.fetch as typeof fetch);
   if (first.status !== 401 || !auth.learn(first.headers.get('www-authenticate'))) {
     throw new RegistryError(`login attempt to ${url} failed with status: ${first.status} ${statusText(first.status)}`, first.status === 401 ? 401 : 500);
   }
@@ -34,10 +38,21 @@ export async function checkLogin(creds: AuthConfig): Promise<void> {
     if (e instanceof RegistryError) throw new RegistryError(e.message, 401);
     throw e;
   }
-  const res = await get(header ? { authorization: header } : {});
+  let res: Response;
+  try {
+    res = await ep.fetch(url, { headers: header ? { authorization: header } : {} });
+  } catch (e) {
+    throw new RegistryError(`Get "${url}": ${netText(e)}`, 500);
+  }
   await res.arrayBuffer().catch(() => undefined);
   if (res.ok) return;
   throw new RegistryError(`login attempt to ${url} failed with status: ${res.status} ${statusText(res.status)}`, res.status === 401 ? 401 : 500);
+}
+
+function netText(e: unknown): string {
+  const c = (e as any)?.cause;
+  if (c?.code === 'ECONNREFUSED') return 'dial tcp: connect: connection refused';
+  return c?.message ?? (e as Error).message;
 }
 
 function statusText(code: number): string {

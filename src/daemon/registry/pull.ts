@@ -5,17 +5,17 @@ import { DigestMismatchError, sha256 } from '../stores/content-store.js';
 import type { ImageService } from '../services/image-service.js';
 import { chainIds, hostPlatform } from '../services/image-service.js';
 import { applyLayer } from '../system/layer-extract.js';
+import type { Staged } from '../stores/snapshotter.js';
+import os from 'node:os';
 import { MT_DOCKER_LIST, MT_OCI_INDEX, RepositoryClient, type FetchedManifest } from './client.js';
-import { endpointFor } from './endpoint.js';
-import { RegistryError } from './errors.js';
+import { registryOf } from './context.js';
+import { INTEGRITY, RegistryError } from './errors.js';
 import { progress, status, throttled, type Emit } from './progress.js';
 
 export interface PullOptions {
   creds: AuthConfig;
   /** `os/arch[/variant]`; the host's platform when empty */
   platform?: string;
-  /** concurrent layer downloads (docker's max-concurrent-downloads, 3) */
-  concurrency?: number;
   /** aborts the pull (the API client went away); what was added is rolled back */
   signal?: AbortSignal;
 }
@@ -45,7 +45,7 @@ function pickPlatform(index: any, platform: string | undefined): Desc {
  */
 /** Pulls every tag of the repository (the API's fromImage without tag), as dockerd does. */
 export async function pullAllTags(images: ImageService, name: Reference, emit: Emit, opts: PullOptions): Promise<void> {
-  const client = new RepositoryClient(endpointFor(name.domain), name.path, opts.creds);
+  const client = new RepositoryClient(registryOf(images).hosts.endpoints(name.domain), name.path, opts.creds);
   const tags = await client.tags();
   if (tags.length === 0) throw new RegistryError(`no tags available for ${familiarString({ domain: name.domain, path: name.path })}`, 404);
   let newer = false;
@@ -57,7 +57,7 @@ export async function pullAllTags(images: ImageService, name: Reference, emit: E
 }
 
 export async function pull(images: ImageService, ref: Reference, emit: Emit, opts: PullOptions, final = true): Promise<{ id: string; digest: string; newer: boolean }> {
-  const client = new RepositoryClient(endpointFor(ref.domain), ref.path, opts.creds);
+  const client = new RepositoryClient(registryOf(images).hosts.endpoints(ref.domain), ref.path, opts.creds);
   const want = ref.digest ?? ref.tag ?? 'latest';
   let top: FetchedManifest;
   try {
@@ -83,11 +83,13 @@ export async function pull(images: ImageService, ref: Reference, emit: Emit, opt
   const snaps = images.snapshots;
   const abort = new AbortController();
   const pending: Array<Promise<void>> = [];
+  const stagedIds: Array<Staged<unknown>> = [];
   opts.signal?.addEventListener('abort', () => abort.abort(), { once: true });
   try {
     // The config decides diff IDs and the image ID; fetch and check it first.
-    const cfgBytes = Buffer.concat(await collect(await client.blob(cfgDesc.digest, cfgDesc.size)));
-    if (sha256(cfgBytes) !== cfgDesc.digest) throw new RegistryError(`image config verification failed for digest ${cfgDesc.digest}`, 500);
+    // A config already here (the image is present, or shares it) needs no round trip.
+    const cfgBytes = (await content.has(cfgDesc.digest)) ? await content.read(cfgDesc.digest) : Buffer.concat(await collect(await client.blob(cfgDesc.digest, cfgDesc.size)));
+    if (sha256(cfgBytes) !== cfgDesc.digest) throw new RegistryError(`image config verification failed for digest ${cfgDesc.digest}`, 500, INTEGRITY);
     const cfg = JSON.parse(cfgBytes.toString('utf8'));
     const diffIds: string[] = cfg.rootfs?.diff_ids ?? [];
     if (diffIds.length !== layers.length) throw new RegistryError('invalid manifest: layers and diff IDs differ in number', 500);
@@ -99,11 +101,7 @@ export async function pull(images: ImageService, ref: Reference, emit: Emit, opt
     }
 
     const tick = throttled(emit);
-    const download = async (i: number): Promise<void> => {
-      const l = layers[i]!;
-      const id = short(l.digest);
-      if (abort.signal.aborted) throw new Error('aborted');
-      if (await content.has(l.digest)) return;
+    const fetchBlob = async (l: Desc, id: string): Promise<void> => {
       const body = await client.blob(l.digest, l.size);
       let cur = 0;
       const counter = new Transform({
@@ -114,12 +112,36 @@ export async function pull(images: ImageService, ref: Reference, emit: Emit, opt
           cb(null, chunk);
         },
       });
+      // pipe() does not carry errors: a connection dropped mid-blob must fail the ingest, not stall it.
+      body.on('error', (e) => counter.destroy(e));
       try {
         await content.ingest(body.pipe(counter), l.digest);
       } catch (e) {
         body.destroy();
-        if (e instanceof DigestMismatchError) throw new RegistryError(`filesystem layer verification failed for digest ${l.digest}`, 500);
-        throw e;
+        if (e instanceof DigestMismatchError) throw new RegistryError(`filesystem layer verification failed for digest ${l.digest}`, 500, INTEGRITY);
+        if (e instanceof RegistryError || abort.signal.aborted) throw e;
+        // What docker says when a layer download is cut off.
+        throw new RegistryError('unexpected EOF', 500);
+      }
+    };
+    const attempts = registryOf(images).downloadAttempts;
+    const download = async (i: number): Promise<void> => {
+      const l = layers[i]!;
+      const id = short(l.digest);
+      if (abort.signal.aborted) throw new Error('aborted');
+      if (await content.has(l.digest)) return;
+      // As dockerd: a transfer that fails for any reason but bad bytes is retried, 5s longer each time.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await fetchBlob(l, id);
+          break;
+        } catch (e) {
+          if (attempt >= attempts || abort.signal.aborted || (e instanceof RegistryError && (e.code === INTEGRITY || e.status === 401 || e.status === 404))) throw e;
+          for (let left = attempt * 5; left > 0 && !abort.signal.aborted; left--) {
+            emit(status(id, `Retrying in ${left} second${left === 1 ? '' : 's'}`));
+            await new Promise((r) => setTimeout(r, 1000));
+          }
+        }
       }
       added.blobs.push(l.digest);
       emit(status(id, 'Verifying Checksum'));
@@ -127,66 +149,95 @@ export async function pull(images: ImageService, ref: Reference, emit: Emit, opt
     };
 
     // Parallel downloads, bounded; each layer's promise resolves when its blob is stored.
-    const limit = Math.max(1, opts.concurrency ?? 3);
+    // Parallel downloads, bounded daemon-wide; each layer's promise resolves when its blob is stored.
+    const limiter = registryOf(images).downloads;
     const done: Array<Promise<void>> = new Array(layers.length);
-    let running = 0;
-    const queue: Array<() => void> = [];
-    const slot = async <T>(id: string, fn: () => Promise<T>): Promise<T> => {
-      if (running >= limit) {
-        emit(status(id, 'Waiting'));
-        await new Promise<void>((r) => queue.push(r));
-      }
-      running++;
-      try {
-        return await fn();
-      } finally {
-        running--;
-        queue.shift()?.();
-      }
-    };
+    const slot = <T>(id: string, fn: () => Promise<T>): Promise<T> => limiter.run(fn, () => emit(status(id, 'Waiting')));
     for (let i = 0; i < layers.length; i++) {
       done[i] = present[i] ? Promise.resolve() : slot(short(layers[i]!.digest), () => download(i));
       done[i]!.catch(() => abort.abort());
       pending.push(done[i]!);
     }
 
+    // Each layer unpacks into its own staged dir as soon as its blob is in (a layer's
+    // content does not depend on its parent's); the chain is committed in order after.
+    const unpackLimit = Math.max(1, Math.min(layers.length, os.availableParallelism()));
+    let unpacking = 0;
+    const unpackQueue: Array<() => void> = [];
+    const staged: Array<Promise<Staged<{ diffId: string; size: number }> | undefined>> = layers.map((l, i) =>
+      done[i]!.then(async () => {
+        if (abort.signal.aborted) throw new Error('context canceled');
+        if (snaps.get(chains[i]!)) return undefined;
+        if (unpacking >= unpackLimit) await new Promise<void>((r) => unpackQueue.push(r));
+        unpacking++;
+        try {
+          if (abort.signal.aborted) throw new Error('context canceled');
+          emit(progress(short(l.digest), 'Extracting', l.size, l.size));
+          const st = await snaps.stage(async (dir) => {
+            const res = await applyLayer(content.createReadStream(l.digest), dir);
+            if (res.diffId !== diffIds[i]) throw new RegistryError(`failed to register layer: invalid diffID for layer ${i}: expected "${diffIds[i]}", got "${res.diffId}"`, 500, INTEGRITY);
+            return res;
+          });
+          stagedIds.push(st);
+          return st;
+        } finally {
+          unpacking--;
+          unpackQueue.shift()?.();
+        }
+      }),
+    );
+    for (const st of staged) {
+      st.catch(() => abort.abort());
+      const settled = st.then(() => undefined);
+      settled.catch(() => undefined);
+      pending.push(settled);
+    }
+
     const sizes: number[] = [];
     for (let i = 0; i < layers.length; i++) {
-      await done[i];
+      const st = await staged[i];
       if (abort.signal.aborted) throw new Error('context canceled');
       const key = chains[i]!;
       const have = snaps.get(key);
       if (have) {
         sizes.push(have.size ?? 0);
+        if (st) await snaps.discardStaged(st);
         continue;
       }
-      const l = layers[i]!;
-      const id = short(l.digest);
-      emit(progress(id, 'Extracting', l.size, l.size));
-      const r = await snaps.commitFrom(key, i ? chains[i - 1] : undefined, async (dir) => {
-        const res = await applyLayer(content.createReadStream(l.digest), dir);
-        if (res.diffId !== diffIds[i]) throw new RegistryError(`failed to register layer: invalid diffID for layer ${i}: expected "${diffIds[i]}", got "${res.diffId}"`, 500);
-        return res;
-      });
+      if (!st) throw new Error(`layer ${i} of ${familiarString(ref)} vanished while pulling`);
+      await snaps.commitStaged(key, i ? chains[i - 1] : undefined, st);
+      stagedIds.splice(stagedIds.indexOf(st), 1);
       added.snapshots.push(key);
-      sizes.push(r.size);
-      emit(status(id, 'Pull complete'));
+      sizes.push(st.result.size);
+      emit(status(short(layers[i]!.digest), 'Pull complete'));
     }
 
-    const c = await content.put(cfgBytes);
-    if (!added.blobs.includes(c.digest)) added.blobs.push(c.digest);
-    const m = await content.put(man.bytes);
-    if (!added.blobs.includes(m.digest)) added.blobs.push(m.digest);
+    // Blobs and records already in place are not rewritten: each write is an fsync, and a warm pull should cost none.
+    const c = { digest: cfgDesc.digest };
+    if (!(await content.has(c.digest))) {
+      await content.put(cfgBytes);
+      added.blobs.push(c.digest);
+    }
+    const m = { digest: man.digest };
+    if (!(await content.has(m.digest))) {
+      await content.put(man.bytes);
+      added.blobs.push(m.digest);
+    }
 
     const tagRef = referenceString({ domain: ref.domain, path: ref.path, tag: ref.tag });
     const digestRef = referenceString({ domain: ref.domain, path: ref.path, digest: top.digest });
     const store = images.store;
     const before = ref.digest ? store.getRef(digestRef) : store.getRef(tagRef);
-    await store.update(() => {
-      if (!store.get(c.digest)) store.putImage({ id: c.digest, manifest: m.digest, layerSizes: sizes, added: new Date().toISOString() });
-      if (!ref.digest) store.setRef(tagRef, c.digest);
-      store.setRef(digestRef, c.digest);
-    });
+    const current = store.get(c.digest) && store.getRef(digestRef) === c.digest && (ref.digest || store.getRef(tagRef) === c.digest);
+    if (!current) {
+      await store.update(() => {
+        if (!store.get(c.digest)) store.putImage({ id: c.digest, manifest: m.digest, layerSizes: sizes, added: new Date().toISOString() });
+        if (!ref.digest) store.setRef(tagRef, c.digest);
+        store.setRef(digestRef, c.digest);
+      });
+    }
+    // Remembered for cross-repository mounts when these layers are pushed elsewhere on this registry.
+    await registryOf(images).sources.add(layers.map((l) => l.digest), `${ref.domain}/${ref.path}`);
     emit({ status: `Digest: ${top.digest}` });
     const newer = before !== c.digest;
     if (final) emit({ status: `Status: ${newer ? 'Downloaded newer image' : 'Image is up to date'} for ${familiarString(ref)}` });
@@ -194,7 +245,11 @@ export async function pull(images: ImageService, ref: Reference, emit: Emit, opt
   } catch (e) {
     abort.abort();
     await Promise.allSettled(pending);
-    await rollback(images, added);
+    for (const st of stagedIds) await snaps.discardStaged(st).catch(() => undefined);
+    // No half image either way. Blobs that arrived complete and verified stay for the next
+    // pull to reuse after an interruption, but not from a registry caught serving wrong bytes.
+    const lied = e instanceof RegistryError && e.code === INTEGRITY;
+    await rollback(images, lied ? added : { blobs: [], snapshots: added.snapshots });
     throw e;
   }
 }

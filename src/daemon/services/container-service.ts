@@ -16,12 +16,16 @@ import { buildSpec, resolveArgs, serializeSpec, type SpecInput } from '../system
 import { mergeImageConfig, validateConfig, validateHostConfig, type ContainerConfig, type HostConfig } from '../system/container-config.js';
 import { hostsFile, hostnameFile, resolvConf } from '../system/etc-files.js';
 import { pipeAttach, parseDetachKeys, type AttachStreams } from './attach.js';
-import { readEntries, selectEntries, toRfc3339Nano, type LogEntry } from '../system/log-reader.js';
+import { LogFollower, selectEntries, toRfc3339Nano, type LogEntry } from '../system/log-reader.js';
+import { logFilePath, logFiles, logSettings, resolveLogConfig } from '../system/log-driver.js';
 import { frame } from '../../common/stdcopy.js';
 import { containerStatusText } from '../../common/container-status.js';
 import { signalNumber } from '../system/signals.js';
 import { RestartPolicy } from './restart-policy.js';
 import { cgroupOomKilled } from '../system/cgroup-stats.js';
+import type { VolumeService } from './volume-service.js';
+import { ContainerMounts } from './container-mounts.js';
+import type { NetworkService, NetworkSetup } from './network-service.js';
 
 export interface CreateRequest extends ContainerConfig {
   HostConfig?: HostConfig;
@@ -53,6 +57,16 @@ class Container {
   }
 }
 
+/** Per-container work that follows the lifecycle (health checks); called synchronously. */
+export interface LifecycleHooks {
+  started(id: string): void;
+  stopped(id: string): void;
+  paused(id: string): void;
+  unpaused(id: string): void;
+  /** A running container re-adopted at berthd start. */
+  restored(id: string): void;
+}
+
 export interface ContainerServiceDeps {
   cfg: DaemonConfig;
   layout: Layout;
@@ -62,6 +76,10 @@ export interface ContainerServiceDeps {
   events: EventBus;
   seccompProfile: unknown;
   log: (level: string, msg: string) => void;
+  /** Volumes the containers mount (and reference, so they are not removed while in use). */
+  volumes: VolumeService;
+  /** Networks and endpoints; without it containers get a private namespace with loopback only. */
+  network?: NetworkService;
 }
 
 export class ContainerService {
@@ -69,10 +87,36 @@ export class ContainerService {
   private store: ContainerStore;
   private restart = new RestartPolicy();
   private monitor?: NodeJS.Timeout;
+  private hooks: LifecycleHooks[] = [];
 
   constructor(private d: ContainerServiceDeps) {
     this.store = new ContainerStore(d.layout.containersDir);
     d.images.setUsageCheck((imageId) => [...this.byId.values()].filter((c) => c.rec.imageId === imageId).map((c) => c.id));
+    this.mounts = new ContainerMounts(d.volumes, d.log, d.layout.subpathsDir);
+    d.volumes.setUsers({ referencing: (name) => this.volumeUsers(name, false), running: (name) => this.volumeUsers(name, true) });
+  }
+
+  private mounts: ContainerMounts;
+
+  /** Containers whose mounts name the volume (only the running ones with `running`). */
+  private volumeUsers(name: string, running: boolean): string[] {
+    return [...this.byId.values()]
+      .filter((c) => (!running || c.running) && (c.rec.mountPoints ?? []).some((m) => m.Type === 'volume' && m.Name === name))
+      .map((c) => c.id);
+  }
+
+  addLifecycleHooks(h: LifecycleHooks): void {
+    this.hooks.push(h);
+  }
+
+  private notify(what: keyof LifecycleHooks, id: string): void {
+    for (const h of this.hooks) {
+      try {
+        h[what](id);
+      } catch (e) {
+        this.d.log('warn', `${what} hook for ${id}: ${errorMessage(e)}`);
+      }
+    }
   }
 
   // ---- lookup ---------------------------------------------------------------
@@ -185,7 +229,11 @@ export class ContainerService {
     if (hostConfig.AutoRemove && hostConfig.RestartPolicy.Name !== 'no') {
       throw badRequest("can't create 'AutoRemove' container with restart policy");
     }
-    if (!hostConfig.LogConfig) hostConfig.LogConfig = { Type: 'json-file', Config: {} };
+    try {
+      hostConfig.LogConfig = resolveLogConfig(hostConfig.LogConfig, { type: this.d.cfg.log.driver, opts: this.d.cfg.log.opts });
+    } catch (e) {
+      throw badRequest(errorMessage(e));
+    }
     const id = generateId();
     if (!config.Hostname) config.Hostname = hostConfig.NetworkMode === 'host' ? os.hostname() : id.slice(0, 12);
     config.Image = req.Image;
@@ -206,21 +254,32 @@ export class ContainerService {
       hasBeenManuallyStopped: false,
       conmonPid: 0,
       runtime: (hostConfig as HostConfig & { Runtime?: string }).Runtime || this.d.cfg.defaultRuntime,
-      logPath: path.join(this.ctrDir(id), `${id}-json.log`),
+      logPath: logFilePath(this.ctrDir(id), id, hostConfig.LogConfig.Type!),
       socketKey: id.slice(0, 16),
     };
     if (!this.d.cfg.runtimes[rec.runtime]) throw badRequest(`unknown or invalid runtime name: ${rec.runtime}`);
+    rec.endpointsConfig = this.d.network?.endpointsAtCreate(hostConfig.NetworkMode, req.NetworkingConfig);
     (hostConfig as HostConfig & { Runtime?: string }).Runtime = rec.runtime;
+    // Every mount is checked before anything is written; the volumes it needs are made here and undone below.
+    const mounts = await this.mounts.prepare({
+      hostConfig: hostConfig as never,
+      volumes: config.Volumes,
+      requestVolumes: (cfgOnly as ContainerConfig).Volumes,
+      volumesFrom: (ref) => this.get(ref).rec.mountPoints ?? [],
+    });
+    rec.mountPoints = mounts.points;
     try {
       await this.d.images.rootfsForContainer(image.id, id);
       await this.store.save(rec);
     } catch (e) {
       await this.d.images.removeContainerRootfs(id).catch(() => undefined);
       await this.store.remove(id).catch(() => undefined);
+      await mounts.rollback();
       throw e;
     }
     const c = new Container(rec);
     this.byId.set(id, c);
+    mounts.done();
     this.emit(c, 'create');
     return { Id: id, Warnings: [] };
   }
@@ -251,12 +310,16 @@ export class ContainerService {
     await fs.promises.mkdir(rootfs, { recursive: true });
     let mounted = false;
     let created = false;
+    let releaseVolumes: (() => Promise<void>) | undefined;
     try {
       // The writable layer was prepared at create; a reboot keeps it (it lives in the data root).
       const mountSpec = this.d.images.snapshots.has(id) ? this.d.images.snapshots.mounts(id) : await this.d.images.rootfsForContainer(rec.imageId, id);
       await mountOverlay(mountSpec, rootfs);
       mounted = true;
-      const etc = await this.writeEtcFiles(c);
+      const net = await this.d.network?.setUp(rec);
+      const etc = await this.writeEtcFiles(c, net);
+      const vol = await this.mounts.start(id, rec.mountPoints ?? [], rootfs);
+      releaseVolumes = vol.release;
       const spec = await buildSpec({
         id,
         rootfs,
@@ -267,13 +330,19 @@ export class ContainerService {
         cgroupParent: rec.hostConfig.CgroupParent || this.d.cfg.cgroupParent,
         seccompProfile: this.d.seccompProfile as SpecInput['seccompProfile'],
         initPath: rec.hostConfig.Init ? this.d.cfg.initPath : undefined,
+        mounts: vol.mounts,
+        netnsPath: net?.netnsPath,
       });
+      if (vol.rootfsPropagation) spec.linux.rootfsPropagation = vol.rootfsPropagation;
       await fs.promises.writeFile(path.join(bundle, 'config.json'), serializeSpec(spec));
+      const logs = logSettings(rec.hostConfig.LogConfig ?? {});
+      if (logs.driver !== 'none') await fs.promises.mkdir(path.dirname(rec.logPath), { recursive: true });
       const { pid, conmonPid } = await this.d.runtime.create({
         id,
         name: rec.name.slice(1),
         bundle,
-        logPath: rec.logPath,
+        logPath: logs.driver === 'none' ? '' : rec.logPath,
+        logSizeMax: logs.maxFiles === 1 && logs.maxSize > 0 ? logs.maxSize : undefined,
         terminal: !!rec.config.Tty,
         stdin: !!rec.config.OpenStdin,
         leaveStdinOpen: !rec.config.StdinOnce,
@@ -286,13 +355,16 @@ export class ContainerService {
       const socketPath = this.d.runtime.attachSocketPath(rec.socketKey);
       await Promise.race([Promise.all(pending.map((p) => p(socketPath))), sleep(5000)]);
       await this.d.runtime.start(id);
-      rec.state = { Status: 'running', Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: rec.state.FinishedAt, OOMKilled: false };
+      rec.state = { Status: 'running', Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: rec.state.FinishedAt, OOMKilled: false, Health: rec.state.Health };
       rec.hasBeenStartedBefore = true;
       await this.persist(c);
       this.d.exits.watch(id, (code) => void this.onExit(c, code));
+      this.notify('started', id);
       this.emit(c, 'start');
     } catch (e) {
       if (created) await this.d.runtime.delete(id, true).catch(() => undefined);
+      await releaseVolumes?.();
+      await this.d.network?.tearDown(id).catch((e2) => this.d.log('warn', `network teardown ${id}: ${errorMessage(e2)}`));
       if (mounted) await unmount(rootfs).catch(() => undefined);
       const msg = errorMessage(e);
       const fromRuntime = e instanceof Error && e.name === 'RuntimeError';
@@ -312,7 +384,7 @@ export class ContainerService {
     }
   }
 
-  private async writeEtcFiles(c: Container) {
+  private async writeEtcFiles(c: Container, net?: NetworkSetup) {
     const dir = this.ctrDir(c.id);
     const rec = c.rec;
     const hostNet = rec.hostConfig.NetworkMode === 'host';
@@ -326,7 +398,13 @@ export class ContainerService {
     } else {
       await fs.promises.writeFile(
         hostsPath,
-        hostsFile({ hostname: rec.config.Hostname ?? '', domainname: rec.config.Domainname, extraHosts: rec.hostConfig.ExtraHosts ?? [] }),
+        hostsFile({
+          hostname: rec.config.Hostname ?? '',
+          domainname: rec.config.Domainname,
+          extraHosts: rec.hostConfig.ExtraHosts ?? [],
+          ip: net?.ip,
+          hostGatewayIp: net?.hostGatewayIp,
+        }) + (net?.linkHosts ?? []).map((l) => l + '\n').join(''),
       );
     }
     await fs.promises.writeFile(hostnamePath, hostnameFile(rec.config.Hostname ?? ''));
@@ -337,6 +415,7 @@ export class ContainerService {
         dnsSearch: rec.hostConfig.DnsSearch ?? [],
         dnsOptions: rec.hostConfig.DnsOptions ?? [],
         networkMode: rec.hostConfig.NetworkMode ?? 'bridge',
+        internalNameserver: net?.internalDns ? '127.0.0.11' : undefined,
       }),
     );
     return { hosts: hostsPath, hostname: hostnamePath, resolvConf: resolvPath };
@@ -364,11 +443,14 @@ export class ContainerService {
   private async cleanupAfterExit(c: Container, code: number, finishedAt: string): Promise<void> {
     const id = c.id;
     this.d.exits.unwatch(id);
+    this.notify('stopped', id);
     // The cgroup goes with the runtime's delete: learn about an OOM kill first.
     const oom = await cgroupOomKilled(path.posix.join('/', c.rec.hostConfig.CgroupParent || this.d.cfg.cgroupParent || '/', id)).catch(() => false);
     if (oom) this.emit(c, 'oom');
     await this.d.runtime.delete(id, true).catch((e) => this.d.log('warn', `runtime delete ${id}: ${errorMessage(e)}`));
+    await this.d.network?.tearDown(id).catch((e) => this.d.log('warn', `network teardown ${id}: ${errorMessage(e)}`));
     await unmount(this.rootfsDir(id)).catch((e) => this.d.log('warn', `unmount ${id}: ${errorMessage(e)}`));
+    await this.mounts.stop(id, c.rec.mountPoints);
     c.rec.state = { ...c.rec.state, Status: 'exited', Pid: 0, ExitCode: code, FinishedAt: finishedAt, OOMKilled: oom };
     c.rec.conmonPid = 0;
     await this.persist(c);
@@ -511,6 +593,7 @@ export class ContainerService {
       if (c.status !== 'running') throw conflict(`container ${c.id} is not running`);
       await this.d.runtime.pause(c.id);
       c.rec.state.Status = 'paused';
+      this.notify('paused', c.id);
       await this.persist(c);
       this.emit(c, 'pause');
     });
@@ -522,6 +605,7 @@ export class ContainerService {
       if (c.status !== 'paused') throw conflict(`container ${c.id} is not paused`);
       await this.d.runtime.resume(c.id);
       c.rec.state.Status = 'running';
+      this.notify('unpaused', c.id);
       await this.persist(c);
       this.emit(c, 'unpause');
     });
@@ -552,12 +636,14 @@ export class ContainerService {
       if (!this.byId.has(c.id)) return;
       c.rec.state.Status = 'removing';
       await this.d.runtime.delete(c.id, true).catch(() => undefined);
+      await this.d.network?.tearDown(c.id).catch((e) => this.d.log('warn', `network teardown ${c.id}: ${errorMessage(e)}`));
       await unmount(this.rootfsDir(c.id)).catch(() => undefined);
       await this.d.images.removeContainerRootfs(c.id);
       await fs.promises.rm(this.bundleDir(c.id), { recursive: true, force: true });
       this.d.exits.clear(c.id);
       await this.store.remove(c.id);
       this.byId.delete(c.id);
+      await this.mounts.remove(c.id, c.rec.mountPoints, opts.volumes);
       this.emit(c, 'destroy');
       this.resolveWaiters(c, ['removed', 'not-running', 'next-exit'], c.rec.state.ExitCode);
     });
@@ -676,6 +762,11 @@ export class ContainerService {
     return !!this.get(ref).rec.config.Tty;
   }
 
+  /** dockerd refuses `logs` for a driver it cannot read back (none). */
+  assertLogsReadable(ref: string): void {
+    if (this.get(ref).rec.hostConfig.LogConfig?.Type === 'none') throw new ApiError(501, 'configured logging driver does not support reading');
+  }
+
   async logs(
     ref: string,
     out: Writable,
@@ -683,6 +774,7 @@ export class ContainerService {
   ): Promise<void> {
     const c = this.get(ref);
     if (!o.stdout && !o.stderr) throw badRequest('Bad parameters: you must choose at least one stream');
+    this.assertLogsReadable(ref);
     await this.writeLogs(c, out, o);
   }
 
@@ -698,21 +790,27 @@ export class ContainerService {
       const buf = Buffer.from(text, 'utf8');
       out.write(tty ? buf : frame(e.stream === 'stdout' ? 1 : 2, buf));
     };
-    let { entries, offset } = await readEntries(c.rec.logPath, 0);
-    for (const e of selectEntries(entries, o)) write(e);
-    if (!o.follow || (o.until !== undefined && o.until * 1000 < Date.now())) return;
-    let closed = false;
-    out.once('close', () => (closed = true));
-    // Follow until the container stops and the file is drained.
-    for (let idle = 0; !closed; ) {
-      const stillRunning = this.byId.get(c.id) === c && (c.running || c.status === 'restarting');
-      const r = await readEntries(c.rec.logPath, offset);
-      offset = r.offset;
-      for (const e of selectEntries(r.entries, { since: o.since, until: o.until })) write(e);
-      if (!stillRunning && r.entries.length === 0) break;
-      if (o.until !== undefined && Date.now() / 1000 > o.until) break;
-      idle = r.entries.length ? 0 : idle + 1;
-      await sleep(idle > 20 ? 200 : 50);
+    if (c.rec.hostConfig.LogConfig?.Type === 'none') return;
+    // Rotated files first, then the live one, which the follower tracks across rotations.
+    const tail = o.since === undefined && o.until === undefined ? o.tail : undefined;
+    const reader = new LogFollower(c.rec.logPath, logFiles(c.rec.logPath).slice(0, -1), tail !== undefined && tail >= 0 ? tail : undefined);
+    try {
+      for (const e of selectEntries(await reader.read(), o)) write(e);
+      if (!o.follow || (o.until !== undefined && o.until * 1000 < Date.now())) return;
+      let closed = false;
+      out.once('close', () => (closed = true));
+      // Follow until the container stops and the file is drained.
+      for (let idle = 0; !closed; ) {
+        const stillRunning = this.byId.get(c.id) === c && (c.running || c.status === 'restarting');
+        const entries = await reader.read();
+        for (const e of selectEntries(entries, { since: o.since, until: o.until })) write(e);
+        if (!stillRunning && entries.length === 0) break;
+        if (o.until !== undefined && Date.now() / 1000 > o.until) break;
+        idle = entries.length ? 0 : idle + 1;
+        await sleep(idle > 20 ? 200 : 50);
+      }
+    } finally {
+      await reader.close();
     }
   }
 
@@ -766,12 +864,14 @@ export class ContainerService {
         Error: st.Error,
         StartedAt: st.StartedAt,
         FinishedAt: st.FinishedAt,
+        ...(st.Health ? { Health: st.Health } : {}),
       },
       Image: r.imageId,
       ResolvConfPath: path.join(dir, 'resolv.conf'),
       HostnamePath: path.join(dir, 'hostname'),
       HostsPath: path.join(dir, 'hosts'),
-      LogPath: r.logPath,
+      // As dockerd: only json-file exposes its file.
+      LogPath: (r.hostConfig.LogConfig?.Type ?? 'json-file') === 'json-file' ? r.logPath : '',
       Name: r.name,
       RestartCount: r.restartCount,
       Driver: 'overlay2',
@@ -782,9 +882,9 @@ export class ContainerService {
       ExecIDs: c.execIds.size ? [...c.execIds] : null,
       HostConfig: r.hostConfig,
       GraphDriver: { Data: null, Name: 'overlay2' },
-      Mounts: [],
+      Mounts: ContainerMounts.toApi(r.mountPoints),
       Config: r.config,
-      NetworkSettings: this.networkSettings(c),
+      NetworkSettings: this.d.network ? this.d.network.settings(c.rec, c.running) : this.networkSettings(c),
     };
     if (size) {
       const rw = await this.d.images.containerRootfsSize(r.id).catch(() => 0);
@@ -844,6 +944,8 @@ export class ContainerService {
     const statuses = o.filters.get('status') ?? [];
     const validStatus = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
     for (const s of statuses) if (!validStatus.includes(s)) throw badRequest(`invalid filter 'status=${s}'`);
+    const healths = o.filters.get('health') ?? [];
+    for (const h of healths) if (!['starting', 'healthy', 'unhealthy', 'none'].includes(h)) throw badRequest(`Unrecognised filter value for health: ${h}`);
     let list = [...this.byId.values()].sort((a, b) => Date.parse(b.rec.created) - Date.parse(a.rec.created) || (b.id < a.id ? -1 : 1));
     const before = o.filters.get('before')?.[0];
     const since = o.filters.get('since')?.[0];
@@ -880,6 +982,12 @@ export class ContainerService {
       const exited = o.filters.get('exited');
       if (exited && !(r.state.Status === 'exited' && exited.map(Number).includes(r.state.ExitCode))) return false;
       if (ancestors && !ancestors.has(r.imageId)) return false;
+      const vols = o.filters.get('volume');
+      if (vols && !vols.some((v) => (r.mountPoints ?? []).some((m) => m.Destination === v || (m.Name ? m.Name === v : m.Source === v)))) return false;
+      const nets = o.filters.get('network');
+      if (nets && this.d.network && !nets.some((n) => this.d.network!.networkNames(r).includes(n) || Object.values(r.endpointsConfig ?? {}).some((e) => !!e.NetworkID?.startsWith(n)))) return false;
+      if (this.d.network && !this.d.network.portFilterMatches(r, c.running, o.filters.get('publish') ?? [], o.filters.get('expose') ?? [])) return false;
+      if (healths.length && !healths.includes(r.state.Health?.Status ?? 'none')) return false;
       return true;
     });
     if (o.limit !== undefined && o.limit > 0) list = list.slice(0, o.limit);
@@ -894,16 +1002,16 @@ export class ContainerService {
         ImageID: r.imageId,
         Command: commandString(r.path, r.args),
         Created: Math.floor(Date.parse(r.created) / 1000),
-        Ports: [],
+        Ports: this.d.network?.portSummary(r, c.running) ?? [],
         Labels: r.config.Labels ?? {},
         State: r.state.Status,
         Status: containerStatusText(
-          { status: r.state.Status, exitCode: r.state.ExitCode, startedAt: r.state.StartedAt, finishedAt: r.state.FinishedAt },
+          { status: r.state.Status, exitCode: r.state.ExitCode, startedAt: r.state.StartedAt, finishedAt: r.state.FinishedAt, health: r.state.Health?.Status },
           now,
         ),
         HostConfig: { NetworkMode: r.hostConfig.NetworkMode ?? 'bridge' },
-        NetworkSettings: { Networks: this.networkSettings(c).Networks },
-        Mounts: [],
+        NetworkSettings: { Networks: (this.d.network ? this.d.network.settings(r, c.running) : this.networkSettings(c)).Networks },
+        Mounts: ContainerMounts.toApi(r.mountPoints),
       };
       if (o.size) {
         item.SizeRw = await this.d.images.containerRootfsSize(r.id).catch(() => 0);
@@ -967,6 +1075,7 @@ export class ContainerService {
           await this.afterExit(c, code);
         } else if (st !== 'restarting' && conmonAlive(c.rec.conmonPid, c.id)) {
           this.d.exits.watch(c.id, (code) => void this.onExit(c, code));
+          if (st === 'running') this.notify('restored', c.id);
         } else {
           c.rec.state.Status = 'running';
           await this.cleanupAfterExit(c, st === 'restarting' ? c.rec.state.ExitCode : 255, new Date().toISOString());
@@ -981,6 +1090,8 @@ export class ContainerService {
         }
       }
     }
+    // Endpoints of containers that are gone (crash, reboot) are released; live ones keep theirs.
+    await this.d.network?.reconcile(new Set([...this.byId.values()].filter((c) => c.running).map((c) => c.id)));
   }
 
   /**
@@ -1006,6 +1117,7 @@ export class ContainerService {
   /** On daemon shutdown: stop timers; containers keep running (live restore). */
   shutdown(): void {
     if (this.monitor) clearInterval(this.monitor);
+    for (const c of this.byId.values()) this.notify('stopped', c.id);
     for (const c of this.byId.values()) if (c.restartTimer) clearTimeout(c.restartTimer);
   }
 
@@ -1035,9 +1147,13 @@ export class ContainerService {
       const dir = await fs.promises.mkdtemp(path.join(this.d.layout.tmpDir, 'cp-'));
       try {
         await mountOverlay(this.d.images.snapshots.mounts(c.id), dir);
+        let undoVolumes: () => Promise<void> = async () => undefined;
         try {
+          // The container's volumes and binds where it sees them, so cp reaches into them as docker's does.
+          undoVolumes = await this.mounts.forArchive(c.rec.mountPoints, dir);
           return await fn({ kind: 'mount', dir });
         } finally {
+          await undoVolumes();
           await unmount(dir).catch(() => unmount(dir, { lazy: true }));
         }
       } finally {

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
 import { badRequest, conflict, noSuchExec, notFound, errorMessage, serverError } from '../errors.js';
 import type { Runtime } from '../system/runtime.js';
 import type { ContainerService } from './container-service.js';
 import { generateId } from './names.js';
 import { pipeAttach, parseDetachKeys } from './attach.js';
 import { hostCapabilities, resolveUser } from '../system/oci-spec.js';
-import { frame } from '../../common/stdcopy.js';
+import { frame, Demuxer } from '../../common/stdcopy.js';
 
 export interface ExecConfig {
   AttachStdin?: boolean;
@@ -34,6 +34,8 @@ interface ExecSession {
   bundle: string;
   /** Resolves when the process has exited. */
   done?: Promise<void>;
+  /** Called with the pid once the process runs (health probes time it from there). */
+  onStarted?: (pid: number) => void;
 }
 
 /**
@@ -66,7 +68,19 @@ export class ExecService {
       bundle: path.join(this.execRoot, id.slice(0, 16)),
     });
     this.containers.trackExec(ctr.id, id, true);
+    this.emitExec(ctr.id, 'exec_create', cfg.Cmd, { execID: id });
     return { Id: id };
+  }
+
+  /** dockerd's exec events: `exec_create: <cmd>`, `exec_start: <cmd>`, `exec_die` (execID, exitCode). */
+  private emitExec(containerId: string, action: string, cmd: string[] | undefined, attrs: Record<string, string>): void {
+    // dockerd joins entrypoint and args with a space even when there are no args.
+    const text = cmd ? `${action}: ${cmd[0]} ${cmd.slice(1).join(' ')}` : action;
+    try {
+      this.containers.emitContainerEvent(containerId, text, attrs);
+    } catch {
+      // The container went away meanwhile: no event to attach it to.
+    }
   }
 
   get(id: string): ExecSession {
@@ -107,6 +121,7 @@ export class ExecService {
     if (s.started) throw conflict(`Error: Exec command ${id} is already running`);
     const ctr = this.containers.runningContainer(s.containerId);
     s.started = true;
+    this.emitExec(s.containerId, 'exec_start', s.config.Cmd, { execID: s.id });
     const spec = JSON.parse(await fs.promises.readFile(path.join(ctr.bundle, 'config.json'), 'utf8')) as {
       process: Record<string, unknown> & { env?: string[]; cwd?: string; user?: unknown; capabilities?: Record<string, string[]> };
     };
@@ -151,6 +166,7 @@ export class ExecService {
       (code) => {
         s.exitCode = code;
         s.running = false;
+        this.emitExec(s.containerId, 'exec_die', undefined, { execID: s.id, exitCode: String(code) });
       },
       () => {
         s.running = false;
@@ -170,6 +186,7 @@ export class ExecService {
     try {
       s.pid = await handle.started;
       s.running = true;
+      s.onStarted?.(s.pid);
     } catch (e) {
       const raw = errorMessage(e);
       s.exitCode = /executable file not found|no such file or directory/.test(raw) ? 127 : 126;
@@ -188,6 +205,73 @@ export class ExecService {
       await s.done;
       client.end();
     }
+  }
+
+  /**
+   * Runs `cmd` in a running container as dockerd runs a health probe: an exec
+   * session (with its events) whose stdout and stderr are collected, up to
+   * `maxOutput` bytes ("..." marks a cut). `timeoutMs` counts from when the
+   * process runs; past it the process is killed. `signal` cancels the run (the
+   * container stopped or paused). The session is forgotten afterwards.
+   */
+  async runCaptured(
+    containerId: string,
+    cmd: string[],
+    o: { timeoutMs: number; maxOutput: number; signal?: AbortSignal },
+  ): Promise<{ exitCode: number; output: string; timedOut: boolean }> {
+    const { Id } = this.create(containerId, { Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: false });
+    const s = this.get(Id);
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    let truncated = false;
+    const demux = new Demuxer((_stream, payload) => {
+      const room = o.maxOutput - kept;
+      if (room > 0) {
+        chunks.push(payload.subarray(0, room));
+        kept += Math.min(room, payload.length);
+      }
+      if (payload.length > room) truncated = true;
+    });
+    const sink = new Duplex({
+      read() {},
+      write(chunk: Buffer, _enc, cb) {
+        demux.push(chunk);
+        cb();
+      },
+    });
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    const kill = () => {
+      if (s.pid && s.running) {
+        try {
+          process.kill(s.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    };
+    s.onStarted = () => {
+      if (o.signal?.aborted) kill();
+      timer = setTimeout(() => {
+        timedOut = true;
+        kill();
+      }, o.timeoutMs);
+    };
+    const onAbort = () => kill();
+    o.signal?.addEventListener('abort', onAbort);
+    try {
+      await this.start(Id, { detach: false, tty: false }, sink);
+      await s.done;
+    } finally {
+      if (timer) clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+      sink.destroy();
+      this.sessions.delete(Id);
+      this.containers.trackExec(containerId, Id, false);
+    }
+    const output = Buffer.concat(chunks).toString('utf8') + (truncated ? '...' : '');
+    if (!s.pid) throw new Error(output.trim() || 'health check process did not start');
+    return { exitCode: s.exitCode ?? -1, output, timedOut };
   }
 
   async resize(id: string, h: number, w: number): Promise<void> {

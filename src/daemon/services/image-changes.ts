@@ -1,4 +1,5 @@
 import { badRequest } from '../errors.js';
+import { parseGoDuration } from '../../common/units.js';
 
 /** Dockerfile instructions `docker import --change` / `docker commit --change` may apply (dockerd's list). */
 const VALID = new Set(['cmd', 'entrypoint', 'healthcheck', 'env', 'expose', 'label', 'onbuild', 'stopsignal', 'user', 'volume', 'workdir']);
@@ -152,17 +153,46 @@ export function applyChanges(cfg: Record<string, any>, changes: string[]): void 
           cfg.StopSignal = rest;
           break;
         case 'healthcheck': {
-          const hm = /^(\S+)\s*([\s\S]*)$/.exec(rest);
+          const { flags, rest: afterFlags } = healthFlags(rest);
+          const hm = /^(\S+)\s*([\s\S]*)$/.exec(afterFlags);
           const kind = hm?.[1]?.toUpperCase();
           if (kind === 'NONE') cfg.Healthcheck = { Test: ['NONE'] };
           else if (kind === 'CMD') {
             const arg = hm![2]!.trim();
             const arr = jsonArray(arg);
-            cfg.Healthcheck = { Test: arr ? ['CMD', ...arr] : ['CMD-SHELL', arg] };
+            cfg.Healthcheck = { Test: arr ? ['CMD', ...arr] : ['CMD-SHELL', arg], ...flags };
           } else throw badRequest(`Unknown type "${hm?.[1] ?? ''}" in HEALTHCHECK (try CMD)`);
           break;
         }
       }
     }
   }
+}
+
+/** HEALTHCHECK's `--interval= --timeout= --start-period= --start-interval= --retries=` (durations in ns, as the image config keeps them). */
+function healthFlags(text: string): { flags: Record<string, number>; rest: string } {
+  const flags: Record<string, number> = {};
+  const keys: Record<string, string> = { interval: 'Interval', timeout: 'Timeout', 'start-period': 'StartPeriod', 'start-interval': 'StartInterval' };
+  let rest = text;
+  for (let m; (m = /^--([A-Za-z-]+)=(\S*)\s*/.exec(rest)); rest = rest.slice(m[0].length)) {
+    const [, name, value] = m as unknown as [string, string, string];
+    if (name === 'retries') {
+      const n = Number(value);
+      if (!/^-?\d+$/.test(value)) throw badRequest(`strconv.ParseInt: parsing "${value}": invalid syntax`);
+      if (n < 0) throw badRequest(`--retries cannot be negative (${n})`);
+      flags.Retries = n;
+    } else if (keys[name]) {
+      let ms: number;
+      try {
+        ms = value === '' ? 0 : parseGoDuration(value);
+      } catch (e) {
+        throw badRequest((e as Error).message);
+      }
+      if (ms !== 0 && ms < 1) throw badRequest(`${keys[name]} "${value}" cannot be less than 1ms`);
+      flags[keys[name]!] = Math.round(ms * 1e6);
+    } else {
+      throw badRequest(`Unknown flag: ${name}`);
+    }
+  }
+  return { flags, rest };
 }

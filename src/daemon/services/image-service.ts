@@ -87,6 +87,7 @@ export class ImageService {
   readonly store: ImageStore;
   readonly snapshots: Snapshotter;
   private usage: UsageCheck = () => [];
+  private hidden: (imageId: string) => boolean = () => false;
   private configs = new Map<string, any>();
 
   constructor(private readonly layout: Layout) {
@@ -105,10 +106,31 @@ export class ImageService {
     await this.store.init();
     await this.snapshots.init();
     await this.gcSnapshots();
+    await this.gcUnreferencedBlobs();
+  }
+
+  /**
+   * At start nothing is in flight: blobs no image references (layers kept
+   * from an interrupted pull, gzip copies made for a push, pushed manifests)
+   * go, as dockerd's content GC does.
+   */
+  private async gcUnreferencedBlobs(): Promise<void> {
+    const used = new Set<string>();
+    for (const img of this.store.list()) {
+      used.add(img.id).add(img.manifest);
+      const m = await this.content.readJson(img.manifest).catch(() => ({ layers: [] }));
+      for (const l of m.layers ?? []) used.add(l.digest);
+    }
+    for (const d of await this.content.list()) if (!used.has(d)) await this.content.delete(d);
   }
 
   setUsageCheck(fn: UsageCheck): void {
     this.usage = fn;
+  }
+
+  /** The builder's intermediate images: listed only with `all`, as dockerd hides images with children. */
+  setHiddenCheck(fn: (imageId: string) => boolean): void {
+    this.hidden = fn;
   }
 
   // ---- records ----
@@ -193,6 +215,7 @@ export class ImageService {
       if (since !== undefined && !(created > since)) continue;
       if (until !== undefined && !(created < until)) continue;
       const isDangling = rec.repoTags.length === 0 && rec.repoDigests.length === 0;
+      if (!opts.all && isDangling && this.hidden(rec.id)) continue;
       if (dangling === true && !isDangling) continue;
       if (dangling === false && isDangling) continue;
       if (labels.length) {
@@ -376,6 +399,26 @@ export class ImageService {
     }
     if (target) await this.store.update(() => this.store.setRef(referenceString(target), id));
     return this.record(this.store.get(id)!);
+  }
+
+  /**
+   * For the builder: an image made of `parentId`'s layers plus `layer` (none for a
+   * config-only step), with the given config. Returns the image ID.
+   */
+  async addBuiltImage(parentId: string | undefined, config: Record<string, unknown>, layer?: { digest: string; size: number }): Promise<string> {
+    if (layer) return (await this.addChildImage(parentId, config, layer)).id;
+    const parent = parentId ? this.store.get(parentId) : undefined;
+    const layers = parent ? [...(await this.manifest(parent)).layers] : [];
+    const made = await this.commitImage(JSON.stringify(config), layers, parent ? [...parent.layerSizes] : []);
+    return made.id;
+  }
+
+  /** For the builder: the image's unpacked layer directories, nearest first (read-only use). */
+  async layerDirs(imageId: string): Promise<string[]> {
+    const img = this.store.get(imageId);
+    if (!img) throw this.notFound(imageId);
+    const top = await this.ensureUnpacked(img);
+    return this.snapshots.lowerDirs(top);
   }
 
   /** Unpacks a base layer whose blob digest is its diff ID. */

@@ -1,6 +1,7 @@
 import type { ContainerService } from './container-service.js';
 import type { ImageService } from './image-service.js';
 import type { EventBus } from './events.js';
+import type { VolumeService } from './volume-service.js';
 import { badRequest } from '../errors.js';
 import { timeToSeconds } from '../system/log-reader.js';
 
@@ -27,6 +28,7 @@ export class PruneService {
     private containers: ContainerService,
     private images: ImageService,
     private events: EventBus,
+    private volumes?: VolumeService,
   ) {}
 
   async pruneContainers(f: Map<string, string[]>): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }> {
@@ -79,6 +81,13 @@ export class PruneService {
     return { ImagesDeleted: report.length ? report : null, SpaceReclaimed: space };
   }
 
+  private buildCache: () => Array<{ Size: number }> = () => [];
+
+  /** The builder's cache rows for `system df` (BuildCacheService.records). */
+  setBuildCache(fn: () => Array<{ Size: number }>): void {
+    this.buildCache = fn;
+  }
+
   async df(): Promise<Record<string, unknown>> {
     const recs = this.containers.all();
     const counts = new Map<string, number>();
@@ -89,9 +98,9 @@ export class PruneService {
       LayersSize: images.reduce((a, i) => a + (i.Size as number), 0),
       Images: images,
       Containers: list,
-      Volumes: [],
-      BuildCache: [],
-      BuilderSize: 0,
+      Volumes: (await this.volumes?.usage()) ?? [],
+      BuildCache: this.buildCache(),
+      BuilderSize: this.buildCache().reduce((a, b) => a + b.Size, 0),
     };
   }
 }

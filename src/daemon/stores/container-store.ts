@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
+import type { MountPointRecord } from './volume-store.js';
 import type { ContainerConfig, HostConfig } from '../system/container-config.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -13,6 +14,23 @@ export interface ContainerState {
   StartedAt: string;
   FinishedAt: string;
   OOMKilled: boolean;
+  /** Present once a health check ran (dockerd keeps it in the container's state, also across restarts). */
+  Health?: HealthState;
+}
+
+/** Engine API State.Health. */
+export interface HealthState {
+  Status: 'starting' | 'healthy' | 'unhealthy';
+  FailingStreak: number;
+  /** The last results, oldest first. */
+  Log: HealthResult[];
+}
+
+export interface HealthResult {
+  Start: string;
+  End: string;
+  ExitCode: number;
+  Output: string;
 }
 
 /** What berthd persists per container (its config.v2.json). */
@@ -37,6 +55,20 @@ export interface ContainerRecord {
   logPath: string;
   /** Short key naming conmon's attach-socket directory. */
   socketKey: string;
+  /** Binds, volumes and tmpfs mounts resolved at create (undefined for records from before volumes). */
+  mountPoints?: MountPointRecord[];
+  /** Networks the container is attached to (by name) with its endpoint settings (NetworkingConfig.EndpointsConfig, connect). */
+  endpointsConfig?: Record<string, EndpointConfig>;
+}
+
+/** Engine API EndpointSettings, the part a user configures. */
+export interface EndpointConfig {
+  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] } | null;
+  Links?: string[] | null;
+  Aliases?: string[] | null;
+  MacAddress?: string;
+  DriverOpts?: Record<string, string> | null;
+  NetworkID?: string;
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

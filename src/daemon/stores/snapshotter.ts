@@ -123,26 +123,45 @@ export class Snapshotter {
   async commitFrom<T extends { size?: number }>(key: string, parent: string | undefined, fill: (dir: string) => Promise<T>): Promise<T> {
     if (this.has(key)) throw new Error(`snapshot ${key} already exists`);
     if (parent !== undefined) this.must(parent);
+    const staged = await this.stage(fill);
+    await this.commitStaged(key, parent, staged);
+    return staged.result;
+  }
+
+  /**
+   * Fills a fresh dir that no snapshot names yet. A layer's content does not
+   * depend on its parent's, so a pull unpacks layers in parallel as they
+   * arrive and commits them in chain order afterwards.
+   */
+  async stage<T extends { size?: number }>(fill: (dir: string) => Promise<T>): Promise<Staged<T>> {
     const id = this.nextId++;
     const dir = path.join(this.root, String(id));
     await fsp.mkdir(path.join(dir, 'fs'), { recursive: true, mode: 0o755 });
-    let result: T;
     try {
-      result = await fill(path.join(dir, 'fs'));
+      return { id, result: await fill(path.join(dir, 'fs')) };
     } catch (e) {
       await fsp.rm(dir, { recursive: true, force: true });
       throw e;
     }
+  }
+
+  /** Names a staged dir `key` on top of committed `parent`; a concurrent unpack that won the race keeps its own. */
+  async commitStaged<T extends { size?: number }>(key: string, parent: string | undefined, staged: Staged<T>): Promise<void> {
+    const dir = path.join(this.root, String(staged.id));
     await this.serialize(async () => {
       if (this.has(key)) {
-        // Another unpack of the same chain won the race; keep the first.
         await fsp.rm(dir, { recursive: true, force: true });
         return;
       }
-      this.meta.snapshots[key] = { id, kind: 'committed', parent, size: result.size, created: new Date().toISOString() };
+      if (parent !== undefined) this.must(parent);
+      this.meta.snapshots[key] = { id: staged.id, kind: 'committed', parent, size: staged.result.size, created: new Date().toISOString() };
       await this.save();
     });
-    return result;
+  }
+
+  /** Drops a staged dir that will not be committed (a failed pull). */
+  async discardStaged(staged: { id: number }): Promise<void> {
+    await fsp.rm(path.join(this.root, String(staged.id)), { recursive: true, force: true });
   }
 
   /** Writable snapshot for a container on top of committed `parent`. */
@@ -239,4 +258,9 @@ export async function dirSize(root: string): Promise<number> {
   };
   await walk(root);
   return total;
+}
+
+export interface Staged<T> {
+  id: number;
+  result: T;
 }

@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { badRequest } from '../errors.js';
+import { cgroupRules, type DeviceMapping } from './devices.js';
 
 export interface HealthConfig {
   Test?: string[] | null;
@@ -102,6 +103,8 @@ export interface HostConfig {
   OomKillDisable?: boolean | null;
   CgroupParent?: string;
   LogConfig?: LogConfig | null;
+  Devices?: DeviceMapping[] | null;
+  DeviceCgroupRules?: string[] | null;
   MaskedPaths?: string[] | null;
   ReadonlyPaths?: string[] | null;
 }
@@ -326,6 +329,11 @@ export function validateHostConfig(hc: HostConfig, numCpus: number = availablePa
   }
   if (!validNsMode(hc.PidMode, ['host'], true)) throw badRequest(`invalid PID mode: ${hc.PidMode}`);
   if (!validNsMode(hc.UTSMode, ['host'], false)) throw badRequest(`invalid UTS mode: ${hc.UTSMode}`);
+  try {
+    cgroupRules(hc.DeviceCgroupRules ?? []);
+  } catch (e) {
+    throw badRequest((e as Error).message);
+  }
   if (hc.CgroupnsMode && !['private', 'host'].includes(hc.CgroupnsMode)) {
     throw badRequest(`invalid cgroup namespace mode: ${hc.CgroupnsMode}`);
   }

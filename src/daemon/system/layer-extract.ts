@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { constants, promises as fsp } from 'node:fs';
+import { constants, existsSync, promises as fsp } from 'node:fs';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { once } from 'node:events';
 import zlib from 'node:zlib';
@@ -58,14 +59,49 @@ export async function decompress(src: Readable): Promise<Readable> {
     { objectMode: false },
   );
   if (head[0] === 0x1f && head[1] === 0x8b) {
+    // unpigz in its own process takes decompression off the daemon's thread (and core).
+    if (existsSync(UNPIGZ)) return hostFilter(UNPIGZ, ['-d', '-c'], rest);
     const gunzip = zlib.createGunzip();
     pipeline(rest, gunzip, () => {});
     return gunzip;
   }
   if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) {
-    throw new InvalidLayerError('zstd compressed layers are not supported yet');
+    if (!existsSync(ZSTD)) throw new InvalidLayerError(`zstd compressed layer: install zstd (${ZSTD}) to unpack it`);
+    return hostFilter(ZSTD, ['-d', '-c', '-q'], rest);
   }
   return rest;
+}
+
+const UNPIGZ = '/usr/bin/unpigz';
+const ZSTD = '/usr/bin/zstd';
+
+/**
+ * `src` through a host filter program. The output only ends once the program
+ * exited 0, so a corrupt stream (which makes it stop early) fails the unpack
+ * instead of looking like a short layer.
+ */
+function hostFilter(bin: string, args: string[], src: Readable): Readable {
+  const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const out = new PassThrough();
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => {
+    if (err.length < 4096) err += d.toString();
+  });
+  child.stdout.pipe(out, { end: false });
+  pipeline(src, child.stdin, (e) => {
+    // EPIPE when the filter died first is reported by its exit status below.
+    if (e && (e as NodeJS.ErrnoException).code !== 'EPIPE') out.destroy(e);
+  });
+  child.on('error', (e) => out.destroy(e));
+  child.on('close', (code, signal) => {
+    if (code === 0) out.end();
+    else out.destroy(new InvalidLayerError(`${path.basename(bin)}: ${err.trim() || `exited with ${code ?? signal}`}`));
+  });
+  // A consumer that gives up (digest mismatch, cancelled pull) must not leave the filter running.
+  out.on('close', () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  return out;
 }
 
 /** Entry path as components below the root; `..` can never climb above it. */

@@ -12,6 +12,7 @@ import type { ContainerConfig, HostConfig } from './container-config.js';
 import { goArch, loadDefaultProfile, parseProfile, seccompFromProfile } from './seccomp.js';
 import type { DockerSeccompProfile, OciSeccomp } from './seccomp.js';
 import { lookupUser } from './user-lookup.js';
+import { cgroupRules, customDevices } from './devices.js';
 import type { ResolvedUser } from './user-lookup.js';
 
 // ---- OCI runtime spec (the parts berth writes) ----
@@ -740,6 +741,10 @@ export async function buildSpec(input: SpecInput): Promise<OciSpec> {
     linux.maskedPaths = hc.MaskedPaths ?? [];
     linux.readonlyPaths = hc.ReadonlyPaths ?? [];
   } else {
+    // --device nodes with their cgroup rules, then --device-cgroup-rule (dockerd's order).
+    const custom = await customDevices(hc.Devices ?? []);
+    if (custom.devices.length) linux.devices = custom.devices;
+    linux.resources.devices = [...(linux.resources.devices ?? []), ...custom.rules, ...cgroupRules(hc.DeviceCgroupRules ?? [])];
     linux.maskedPaths = hc.MaskedPaths ?? [...DEFAULT_MASKED_PATHS];
     linux.readonlyPaths = hc.ReadonlyPaths ?? [...DEFAULT_READONLY_PATHS];
     const seccomp = await seccompFor(sec.seccomp, input, caps);

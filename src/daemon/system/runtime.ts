@@ -29,7 +29,10 @@ export interface CreateOptions {
   id: string;
   name: string;
   bundle: string;
+  /** conmon's k8s-file log; empty for no log (the `none` driver). */
   logPath: string;
+  /** conmon replaces the log with an empty file past this many bytes (docker's max-file=1 truncation). */
+  logSizeMax?: number;
   terminal: boolean;
   stdin: boolean;
   /** Keep the container's stdin open when an attached client goes away (docker's StdinOnce=false). */
@@ -119,11 +122,12 @@ export class Runtime {
       name: o.name,
       pidFile: path.join(o.bundle, 'pidfile'),
       exitDir: this.paths.exitDir,
-      log: `k8s-file:${o.logPath}`,
+      log: o.logPath ? `k8s-file:${o.logPath}` : 'none',
       terminal: o.terminal,
       stdin: o.stdin,
     });
     args.push('--conmon-pidfile', conmonPidFile);
+    if (o.logPath && o.logSizeMax) args.push('--log-size-max', String(o.logSizeMax));
     if (o.stdin && o.leaveStdinOpen) args.push('--leave-stdin-open');
     const child = spawn(this.paths.conmonPath, args, {
       // conmon daemonizes and keeps inherited fds: /dev/null for stdio so it
@@ -241,6 +245,19 @@ export class Runtime {
       started,
       exited,
     };
+  }
+
+  /**
+   * Asks a container's conmon to reopen its log file (conmon's control fifo,
+   * message type 2): after a rotation renamed the file, it writes a new one.
+   */
+  async reopenLog(bundle: string): Promise<void> {
+    const fd = await fs.promises.open(path.join(bundle, 'ctl'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    try {
+      await fd.write('2 0 0\n');
+    } finally {
+      await fd.close();
+    }
   }
 
   /** Sends a terminal resize to a conmon (container or exec session). */

@@ -1,0 +1,115 @@
+/**
+ * Issue 6 figures, side by side in one run: a 10-step Dockerfile over a todo-app-like context
+ * (busybox base, COPY of the package files, a RUN step, COPY of the sources): cold build
+ * (--no-cache), fully cached rebuild, rebuild after one source file changed; berthd vs
+ * dockerd's classic builder (DOCKER_BUILDKIT=0, when dockerd answers at /var/run/docker.sock
+ * with a busybox image). The docker CLI drives both daemons; `berth build` is timed too.
+ *
+ * Usage (root): node dist/bench/build.js [repeats=5]
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { median, timed } from './measure.js';
+import { TestDaemon, DOCKER, run } from '../test/helpers/daemon.js';
+
+const N = Number(process.argv[2] ?? 5);
+
+const DOCKERFILE = `FROM busybox
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN mkdir -p node_modules && for i in $(seq 50); do echo "module.exports = $i" > node_modules/m$i.js; done
+COPY src ./src
+COPY spec ./spec
+EXPOSE 3000
+USER 1000
+CMD ["node", "src/index.js"]
+`;
+
+function makeContext(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-build-'));
+  fs.writeFileSync(path.join(dir, 'Dockerfile'), DOCKERFILE);
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'todo', version: '1.0.0', dependencies: { express: '^4' } }, null, 2));
+  fs.writeFileSync(path.join(dir, 'package-lock.json'), JSON.stringify({ lockfileVersion: 3, packages: {} }, null, 2));
+  fs.writeFileSync(path.join(dir, '.dockerignore'), 'node_modules\n');
+  for (const sub of ['src', 'src/routes', 'src/persistence', 'src/static', 'spec']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
+  for (let i = 0; i < 40; i++) fs.writeFileSync(path.join(dir, `src/${i % 2 ? 'routes' : 'persistence'}/f${i}.js`), `module.exports = () => ${i};\n`.repeat(40));
+  fs.writeFileSync(path.join(dir, 'src/static/app.js'), 'x'.repeat(200_000));
+  fs.writeFileSync(path.join(dir, 'src/index.js'), 'console.log("todo")\n');
+  for (let i = 0; i < 10; i++) fs.writeFileSync(path.join(dir, `spec/t${i}.spec.js`), `test(${i})\n`);
+  return dir;
+}
+
+/** The builder alone: the context tar posted to POST /build, no CLI in the way. */
+function postBuild(socket: string, version: string, body: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: socket, method: 'POST', path: `/v${version}/build?q=1&t=bench-build`, headers: { 'Content-Type': 'application/x-tar' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => (res.statusCode === 200 && !text.includes('"error"') ? resolve() : reject(new Error(text))));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function apiCached(socket: string, version: string, ctx: string): Promise<number> {
+  const body = execFileSync('/bin/tar', ['-cf', '-', '--exclude', 'node_modules', '-C', ctx, '.'], { maxBuffer: 1 << 28 });
+  await postBuild(socket, version, body);
+  const xs: number[] = [];
+  for (let i = 0; i < N; i++) xs.push(await timed(() => postBuild(socket, version, body)));
+  return median(xs);
+}
+
+type Cli = (args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
+
+async function measure(name: string, cli: Cli, ctx: string): Promise<Record<string, number>> {
+  const build = async (extra: string[]) => {
+    const r = await cli(['build', '-q', ...extra, '-t', 'bench-build', ctx]);
+    if (r.code !== 0) throw new Error(`${name}: ${r.stderr}`);
+  };
+  const cold: number[] = [];
+  const cached: number[] = [];
+  const changed: number[] = [];
+  await build([]);
+  for (let i = 0; i < N; i++) {
+    cold.push(await timed(() => build(['--no-cache'])));
+    cached.push(await timed(() => build([])));
+    fs.writeFileSync(path.join(ctx, 'src/index.js'), `console.log("todo ${name} ${i} ${Date.now()}")\n`);
+    changed.push(await timed(() => build([])));
+  }
+  const res = { cold: median(cold), cached: median(cached), changed: median(changed) };
+  console.log(`  ${name.padEnd(20)} cold ${res.cold.toFixed(0).padStart(6)} ms   cached ${res.cached.toFixed(0).padStart(6)} ms   one file changed ${res.changed.toFixed(0).padStart(6)} ms`);
+  return res;
+}
+
+async function main(): Promise<void> {
+  const d = new TestDaemon();
+  const ctx = makeContext();
+  try {
+    await d.start(['--log-level', 'error']);
+    await d.makeBusybox();
+    console.log(`build (10 steps), median of ${N}, ${new Date().toISOString()}`);
+    const b = await measure('berthd (docker CLI)', (a) => d.docker(a), ctx);
+    await measure('berthd (berth CLI)', (a) => d.berth(a), ctx);
+    const bApi = await apiCached(d.socket, '1.47', ctx);
+    const sock = '/var/run/docker.sock';
+    const env = { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_BUILDKIT: '0' };
+    if (fs.existsSync(sock) && (await run(DOCKER, ['image', 'inspect', 'busybox'], { env })).code === 0) {
+      const k = await measure('dockerd classic', (a) => run(DOCKER, a, { env, timeoutMs: 300_000 }), ctx);
+      const kApi = await apiCached(sock, '1.41', ctx);
+      console.log(`  cached rebuild, POST /build only (no CLI): berthd ${bApi.toFixed(0)} ms, dockerd ${kApi.toFixed(0)} ms, ratio ${(bApi / kApi).toFixed(2)}x`);
+      console.log(`  ratio berthd/dockerd: cold ${(b.cold / k.cold).toFixed(2)}x (target <= 1)   cached ${(b.cached / k.cached).toFixed(2)}x (target <= 0.2)   one file changed ${(b.changed / k.changed).toFixed(2)}x`);
+      await run(DOCKER, ['rmi', 'bench-build'], { env });
+    } else console.log(`  cached rebuild, POST /build only: berthd ${bApi.toFixed(0)} ms (no dockerd with a busybox image: skipped)`);
+  } finally {
+    await d.cleanup();
+    fs.rmSync(ctx, { recursive: true, force: true });
+  }
+}
+
+void main();

@@ -1,0 +1,81 @@
+// The build context the CLI sends: the directory as a tar with `.dockerignore` (or
+// `<Dockerfile>.dockerignore`) applied; the Dockerfile and the ignore file always travel,
+// the daemon drops them again when they are excluded, as docker does.
+import { createReadStream, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import tar from 'tar-stream';
+import { PatternMatcher, cleanPath, readDockerignore } from '../../builder/dockerignore.js';
+
+async function readIfExists(p: string): Promise<string | undefined> {
+  return fsp.readFile(p, 'utf8').catch(() => undefined);
+}
+
+/** The ignore patterns for a context dir and Dockerfile (context-relative path). */
+export async function ignorePatterns(dir: string, dockerfileRel: string): Promise<string[]> {
+  const own = await readIfExists(path.join(dir, dockerfileRel + '.dockerignore'));
+  const text = own ?? (await readIfExists(path.join(dir, '.dockerignore'))) ?? '';
+  return readDockerignore(text);
+}
+
+/**
+ * Tars `dir`; `extra` entries (a Dockerfile from stdin) are added at the root.
+ * `keep` are context paths sent even when excluded.
+ */
+export function contextTar(dir: string, patterns: string[], keep: string[], extra: Array<{ name: string; data: Buffer }> = []): Readable {
+  const pack = tar.pack();
+  const out = new PassThrough();
+  pack.pipe(out);
+  const pm = new PatternMatcher(patterns);
+  const keepSet = new Set(keep.map((k) => cleanPath(k)));
+  const add = (h: Partial<tar.Header>, body?: Buffer) => new Promise<void>((res, rej) => pack.entry(h as tar.Header, body ?? Buffer.alloc(0), (e) => (e ? rej(e) : res())));
+  const walk = async (rel: string): Promise<void> => {
+    const names = (await fsp.readdir(path.join(dir, rel))).sort();
+    for (const n of names) {
+      const r = rel ? `${rel}/${n}` : n;
+      const abs = path.join(dir, r);
+      const st = await fsp.lstat(abs);
+      const excluded = !keepSet.has(r) && pm.matches(r);
+      if (st.isDirectory()) {
+        // an excluded directory is still walked when `!` exceptions may bring files back
+        if (excluded && !pm.exclusions) continue;
+        if (!excluded) await add({ name: r + '/', type: 'directory', mode: st.mode & 0o7777, mtime: st.mtime });
+        await walk(r);
+        continue;
+      }
+      if (excluded) continue;
+      const base = { mode: st.mode & 0o7777, mtime: st.mtime };
+      if (st.isSymbolicLink()) await add({ ...base, name: r, type: 'symlink', linkname: await fsp.readlink(abs) });
+      else if (st.isFile()) {
+        await new Promise<void>((res, rej) => {
+          const w = pack.entry({ ...base, name: r, type: 'file', size: st.size } as tar.Header, (e) => (e ? rej(e) : res()));
+          const s = createReadStream(abs);
+          s.on('error', rej);
+          s.pipe(w);
+        });
+      }
+    }
+  };
+  void (async () => {
+    await walk('');
+    for (const e of extra) await add({ name: e.name, type: 'file', mode: 0o644, size: e.data.length, mtime: new Date() }, e.data);
+    pack.finalize();
+  })().catch((e: Error) => out.destroy(e));
+  return out;
+}
+
+/** A single Dockerfile as a context of its own (`berth build - < Dockerfile`). */
+export function dockerfileTar(data: Buffer, name = 'Dockerfile'): Readable {
+  const pack = tar.pack();
+  pack.entry({ name, type: 'file', mode: 0o644, size: data.length, mtime: new Date() }, data);
+  pack.finalize();
+  return pack as unknown as Readable;
+}
+
+/** Whether stdin's first bytes are an archive rather than a Dockerfile. */
+export function looksLikeArchive(head: Buffer): boolean {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return true;
+  if (head.length >= 3 && head.subarray(0, 3).toString('latin1') === 'BZh') return true;
+  if (head.length >= 6 && head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return true;
+  return head.length >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar';
+}

@@ -1,0 +1,102 @@
+import type { ServerResponse } from 'node:http';
+import type { ApiRequest, Router } from './router.js';
+import { boolQuery, filtersQuery, sendJson } from './router.js';
+import { ApiError, badRequest, errorMessage } from '../errors.js';
+import { BuildService, isUserError, type BuildOptions } from '../services/build/build-service.js';
+import { BuildError } from '../services/build/stage-runner.js';
+import type { BuildCacheService } from '../services/build/build-cache-service.js';
+
+function jsonQuery<T>(q: URLSearchParams, name: string, dflt: T): T {
+  const raw = q.get(name);
+  if (!raw) return dflt;
+  try {
+    return JSON.parse(raw) as T;
+  } catch {
+    throw badRequest(`invalid ${name} value: ${raw}`);
+  }
+}
+
+function buildOptions(req: ApiRequest): BuildOptions {
+  const q = req.query;
+  if (q.get('remote')) throw badRequest('remote build contexts (git, URL) are not supported by berth yet: send the context as a tar');
+  const version = q.get('version');
+  if (version === '2') throw badRequest('BuildKit (version=2) is not supported by berthd: it speaks the classic builder API (DOCKER_BUILDKIT=0)');
+  const platform = q.get('platform') ?? '';
+  return {
+    tags: q.getAll('t'),
+    dockerfile: q.get('dockerfile') ?? '',
+    buildArgs: jsonQuery<Record<string, string | null>>(q, 'buildargs', {}),
+    labels: jsonQuery<Record<string, string>>(q, 'labels', {}),
+    target: q.get('target') ?? '',
+    noCache: boolQuery(q, 'nocache'),
+    quiet: boolQuery(q, 'q'),
+    pull: boolQuery(q, 'pull'),
+    networkMode: q.get('networkmode') ?? '',
+    platform,
+    structured: boolQuery(q, 'berthprogress'),
+    squash: boolQuery(q, 'squash'),
+    cacheFrom: jsonQuery<string[]>(q, 'cachefrom', []),
+    secrets: secretsHeader(req),
+  };
+}
+
+/** `X-Berth-Build-Secrets`: base64 of a JSON object id → base64 content (berth build --secret). */
+function secretsHeader(req: ApiRequest): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const h = req.raw.headers['x-berth-build-secrets'];
+  const raw = Array.isArray(h) ? h[0] : h;
+  if (!raw) return out;
+  try {
+    const obj = JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as Record<string, string>;
+    for (const [k, v] of Object.entries(obj)) out.set(k, Buffer.from(v, 'base64'));
+  } catch {
+    throw badRequest('invalid X-Berth-Build-Secrets header');
+  }
+  return out;
+}
+
+/** JSON message stream whose head goes out with the first message, so early failures are HTTP errors as with dockerd. */
+class LazyStream {
+  started = false;
+  constructor(private readonly res: ServerResponse) {}
+  write = (msg: object): void => {
+    if (!this.started) {
+      this.res.writeHead(200, { 'Content-Type': 'application/json' });
+      this.started = true;
+    }
+    this.res.write(JSON.stringify(msg) + '\n');
+  };
+}
+
+export function registerBuildRoutes(router: Router, builds: BuildService, cache: BuildCacheService): void {
+  router.add('POST', '/build', async (req, res) => {
+    const opts = buildOptions(req);
+    const stream = new LazyStream(res);
+    const gone = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) gone.abort();
+    });
+    try {
+      await builds.build(req.raw, opts, stream.write, gone.signal);
+    } catch (e) {
+      if (!stream.started) {
+        if (e instanceof ApiError) throw e;
+        throw isUserError(e) ? badRequest(errorMessage(e)) : e;
+      }
+      const message = errorMessage(e);
+      const code = e instanceof BuildError ? e.code : 1;
+      stream.write({ errorDetail: { code, message }, error: message });
+    }
+    res.end();
+  });
+
+  router.add('POST', '/build/prune', async (req, res) => {
+    const all = boolQuery(req.query, 'all');
+    sendJson(res, 200, await cache.prune({ all, filters: filtersQuery(req.query) }));
+  });
+
+  router.add('POST', '/build/cancel', (_req, res) => {
+    res.writeHead(200);
+    res.end();
+  });
+}
