@@ -4,7 +4,7 @@
  * (--no-cache), fully cached rebuild, rebuild after one source file changed; berthd vs
  * dockerd's classic builder (DOCKER_BUILDKIT=0, when a dockerd answers at BENCH_DOCKERD_HOST,
  * default unix:///var/run/docker.sock; berthd's busybox is loaded into it when it has none).
- * The docker CLI drives both daemons; `berth build` is timed too.
+ * The docker CLI drives both daemons; `berth build` (bin/berth) is timed too.
  *
  * Usage (root): [BENCH_DOCKERD_HOST=unix:///…] node dist/bench/build.js [repeats=5]
  */
@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { median, timed } from './measure.js';
-import { TestDaemon, DOCKER, run } from '../test/helpers/daemon.js';
+import { TestDaemon, DOCKER, REPO, run } from '../test/helpers/daemon.js';
 
 const N = Number(process.argv[2] ?? 5);
 
@@ -99,7 +99,8 @@ async function main(): Promise<void> {
     await d.makeBusybox();
     console.log(`build (10 steps), median of ${N}, ${new Date().toISOString()}`);
     const b = await measure('berthd (docker CLI)', (a) => d.docker(a), ctx);
-    await measure('berthd (berth CLI)', (a) => d.berth(a), ctx);
+    // bin/berth as users run it (it runs dist/, this tree when the bench runs from dist/)
+    await measure('berthd (bin/berth)', (a) => run(path.join(REPO, 'bin/berth'), a, { env: d.env }), ctx);
     const bApi = await apiCached(d.socket, '1.47', ctx);
     const host = process.env.BENCH_DOCKERD_HOST ?? 'unix:///var/run/docker.sock';
     const sock = host.replace(/^unix:\/\//, '');

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { median } from './measure.js';
-import { TestDaemon, BERTH_MAIN, BERTH_BUNDLE, DOCKER } from '../test/helpers/daemon.js';
+import { TestDaemon, BERTH_MAIN, BERTH_BUNDLE, DOCKER, REPO } from '../test/helpers/daemon.js';
 
 const ROUNDS = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 20);
 const FULL = process.argv.includes('--full');
@@ -59,6 +59,8 @@ async function main(): Promise<void> {
     }
     for (const argv of commands) {
       for (const [name, entry, e] of berths) cases.push({ name: `${name} ${argv.join(' ')}`, cmd: node, args: [entry, ...argv], env: e });
+      // what a user runs: the shell entry, which keeps NODE_EXTRA_CA_CERTS from node's start-up
+      if (BERTH_BUNDLE === path.join(REPO, 'dist/berth-cli.cjs')) cases.push({ name: `bin/berth ${argv.join(' ')}`, cmd: path.join(REPO, 'bin/berth'), args: argv });
       if (fs.existsSync(DOCKER)) cases.push({ name: `docker ${argv.join(' ')}`, cmd: DOCKER, args: argv });
     }
     // warm-up: page cache, the daemon's first requests, and the code cache it writes

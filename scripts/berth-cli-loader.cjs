@@ -9,6 +9,12 @@ const path = require('node:path');
 const vm = require('node:vm');
 const { pathToFileURL } = require('node:url');
 
+// bin/berth kept it from node's start-up (see there); the user's processes still get it
+if (process.env.BERTH_NODE_EXTRA_CA_CERTS !== undefined) {
+  process.env.NODE_EXTRA_CA_CERTS = process.env.BERTH_NODE_EXTRA_CA_CERTS;
+  delete process.env.BERTH_NODE_EXTRA_CA_CERTS;
+}
+
 const bundle = path.join(__dirname, 'berth-cli-bundle.cjs');
 if (stale()) {
   // tsc rebuilt the module tree after the bundle was made (a build without the bundling step)

@@ -37,4 +37,4 @@ nogroup:x:65534:
 G
 chmod 1777 "$root/tmp"
 tar --numeric-owner --owner=0 --group=0 -C "$root" -cf - . \
-  | node bin/berth "$@" import -c 'CMD ["sh"]' -m 'busybox from Debian busybox-static' - busybox:latest
+  | bin/berth "$@" import -c 'CMD ["sh"]' -m 'busybox from Debian busybox-static' - busybox:latest

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BERTH_BUNDLE, BERTH_MAIN } from '../helpers/daemon.js';
+import { BERTH_BUNDLE, BERTH_MAIN, REPO } from '../helpers/daemon.js';
 
 const skip = fs.existsSync(BERTH_BUNDLE) ? false : 'no bundle in this tree (built by plain tsc)';
 
@@ -54,5 +54,33 @@ test('the code cache is written under XDG_CACHE_HOME once per command, and not a
     assert.notEqual(fs.readFileSync(data, 'utf8'), 'not a code cache');
   } finally {
     fs.rmSync(cache, { recursive: true, force: true });
+  }
+});
+
+test('bin/berth keeps NODE_EXTRA_CA_CERTS from node\'s start-up but hands it on to what the user runs', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cli-env-'));
+  try {
+    fs.writeFileSync(
+      path.join(dir, 'compose.yaml'),
+      'services:\n  app:\n    image: busybox\n    environment:\n      CA: ${NODE_EXTRA_CA_CERTS:-unset}\n      SAVED: ${BERTH_NODE_EXTRA_CA_CERTS:-unset}\n',
+    );
+    const run = (env: NodeJS.ProcessEnv) =>
+      spawnSync(path.join(REPO, 'bin/berth'), ['compose', '-f', path.join(dir, 'compose.yaml'), 'config', '--format', 'json'], {
+        env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent/berth.sock', ...env },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+    const withCa = run({ NODE_EXTRA_CA_CERTS: '/nonexistent/extra-ca.pem' });
+    assert.equal(withCa.status, 0, withCa.stderr);
+    // node itself would warn that it cannot read the file, had it seen the variable at start-up
+    assert.doesNotMatch(withCa.stderr, /extra-ca\.pem/);
+    assert.deepEqual(JSON.parse(withCa.stdout).services.app.environment, { CA: '/nonexistent/extra-ca.pem', SAVED: 'unset' });
+    const env = { ...process.env };
+    delete env.NODE_EXTRA_CA_CERTS;
+    const without = spawnSync(path.join(REPO, 'bin/berth'), ['compose', '-f', path.join(dir, 'compose.yaml'), 'config', '--format', 'json'], { env, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(without.status, 0, without.stderr);
+    assert.deepEqual(JSON.parse(without.stdout).services.app.environment, { CA: 'unset', SAVED: 'unset' });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
