@@ -67,9 +67,10 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<strin
 
 /**
  * `--ssh default|<id>[=<socket>|<key>[,<key>…]]`, as buildx: no path means $SSH_AUTH_SOCK.
- * `local`: whether the daemon is on this host (a unix socket), which forwarding needs.
+ * The sockets are paths on the client's host: berthd on the same host reaches them directly,
+ * one on another host through an ssh session (sshsession.ts).
  */
-export async function sshForwards(specs: string[], env: NodeJS.ProcessEnv, local: boolean): Promise<SshForwards> {
+export async function sshForwards(specs: string[], env: NodeJS.ProcessEnv): Promise<SshForwards> {
   const agents: Array<{ pid: number; dir: string }> = [];
   const fwd: SshForwards = {
     sockets: {},
@@ -84,7 +85,6 @@ export async function sshForwards(specs: string[], env: NodeJS.ProcessEnv, local
       }
     },
   };
-  if (specs.length && !local) throw new StatusError('--ssh needs a berthd on this host (a unix:// socket): berth forwards the agent socket by path', 1);
   try {
     for (const spec of specs) {
       const eq = spec.indexOf('=');

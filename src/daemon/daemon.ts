@@ -21,6 +21,7 @@ import { UpdateService } from './services/update-service.js';
 import { PruneService } from './services/prune-service.js';
 import { BuildCacheStore } from './stores/build-cache.js';
 import { BuildService } from './services/build/build-service.js';
+import { SshSessions } from './services/build/ssh-sessions.js';
 import { BuildCacheService } from './services/build/build-cache-service.js';
 import { registerBuildRoutes } from './api/build-routes.js';
 import { registerPruneRoutes } from './api/prune-routes.js';
@@ -64,6 +65,7 @@ export const ASSETS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.ur
 export class Daemon {
   readonly log: Logger;
   private server?: ApiServer;
+  private sshSessions?: SshSessions;
   private exits?: ExitWatcher;
   containers?: ContainerService;
   network?: NetworkService;
@@ -214,7 +216,8 @@ export class Daemon {
     await buildCache.init();
     const buildCacheService = new BuildCacheService(buildCache, images);
     prune.setBuildCache(() => buildCacheService.records());
-    registerBuildRoutes(router, new BuildService({ images, containers, cache: buildCache, tmpDir: l.tmpDir, cacheMountsDir: path.join(l.builderDir, 'cache-mounts') }), buildCacheService);
+    this.sshSessions = new SshSessions(l.tmpDir);
+    registerBuildRoutes(router, new BuildService({ images, containers, cache: buildCache, tmpDir: l.tmpDir, cacheMountsDir: path.join(l.builderDir, 'cache-mounts') }), buildCacheService, this.sshSessions);
     registerSwarmRoutes(router, cluster);
     registerNodeRoutes(router, new NodeService(cluster));
     registerServiceRoutes(router, new ServiceService(cluster, (taskId, q, out) => taskContainers.writeLogs(taskId, q, out)));
@@ -231,6 +234,7 @@ export class Daemon {
     await this.cluster?.shutdown().catch((e) => this.log('warn', `leaving swarm duties: ${(e as Error).message}`));
     this.containers?.shutdown();
     this.network?.shutdown();
+    await this.sshSessions?.closeAll();
     this.exits?.stop();
     await this.server?.close();
     await fs.promises.rm(this.cfg.pidfile, { force: true });

@@ -80,9 +80,12 @@ describe('build sources', { timeout: 600_000 }, () => {
   let web: http.Server | undefined;
   let webPort = 0;
   const requests: string[] = [];
+  let tcpHost = '';
 
   before(async () => {
-    await d.start();
+    // also on loopback tcp: a client there cannot hand berthd its agent socket by path
+    tcpHost = `tcp://127.0.0.1:${await freePort()}`;
+    await d.start(['-H', tcpHost]);
     await d.makeBusybox();
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'bsrc-'));
     srv = path.join(root, 'srv');
@@ -310,6 +313,18 @@ describe('build sources', { timeout: 600_000 }, () => {
       assert.equal(r.code, 0, r.stderr);
       assert.match(await cat('ssh2', '/other'), /^srw-rw---- +1 1000 +0 /);
       assert.equal(await cat('ssh2', '/other-sock'), '/run/buildkit/ssh_agent.0\n');
+
+      // a daemon reached over tcp: the agent travels through an ssh session of the build
+      r = await d.berth(['build', '-q', '--no-cache', '-t', 'ssh4', '--ssh', 'default', '--ssh', `other=${path.join(agentDir, 'id')}`, dir], {
+        timeoutMs: 120_000,
+        env: { SSH_AUTH_SOCK: sock, DOCKER_HOST: tcpHost, BERTH_HOST: tcpHost },
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(await cat('ssh4', '/keys'), want, 'ssh-add -l over tcp lists the agent\'s key');
+      assert.match(await cat('ssh4', '/other'), /^srw-rw---- +1 1000 +0 /);
+      // the session ends with the client: nothing of it is left in the daemon's tmp dir
+      const sessions = () => fs.readdirSync(path.join(d.dataRoot, 'tmp')).filter((n) => n.startsWith('ssh-session-'));
+      assert.deepEqual(await until(() => (sessions().length ? undefined : sessions()), 5000), []);
 
       // required, but not forwarded
       fs.writeFileSync(path.join(dir, 'Dockerfile.req'), 'FROM busybox\nRUN --mount=type=ssh,required=true sh -c true\n');

@@ -12,6 +12,7 @@ import { parseNormalized, referenceString, withDefaultTag } from '../../common/r
 import { contextTar, dockerfileTar, ignorePatterns, looksLikeArchive } from '../format/build-context.js';
 import { BuildProgress, TtyBuildProgress } from '../format/build-progress.js';
 import { namedContexts, sshForwards, type SshForwards } from '../buildsources.js';
+import { openSshSession, type SshSession } from '../sshsession.js';
 import { SECRETS_HEADER, SSH_HEADER, isRemoteContext } from '../../common/build-contexts.js';
 
 function kvList(values: string[], env: NodeJS.ProcessEnv, fromEnv: boolean): Record<string, string | null> {
@@ -188,10 +189,14 @@ export const command: Command = {
       secrets[id] = data.toString('base64');
     }
     const structured = !quiet;
-    const ssh: SshForwards = await sshForwards(flags.list('ssh'), ctx.env, !!ctx.client.endpoint.socketPath);
+    const ssh: SshForwards = await sshForwards(flags.list('ssh'), ctx.env);
+    let session: SshSession | undefined;
     try {
+      // a daemon on another host cannot reach the agent sockets by path
+      if (!ctx.client.endpoint.socketPath && Object.keys(ssh.sockets).length) session = await openSshSession(ctx.client, ssh.sockets, (m) => ctx.stderr.write(`WARNING: ${m}\n`));
       return await send();
     } finally {
+      session?.close();
       ssh.close();
     }
 
@@ -216,12 +221,13 @@ export const command: Command = {
           networkmode: flags.string('network') || undefined,
           platform: flags.string('platform') || undefined,
           berthprogress: structured || undefined,
+          sshsession: session?.id,
         },
         body,
         headers: {
           'Content-Type': 'application/x-tar',
           ...(Object.keys(secrets).length ? { [SECRETS_HEADER]: Buffer.from(JSON.stringify(secrets)).toString('base64') } : {}),
-          ...(Object.keys(ssh.sockets).length ? { [SSH_HEADER]: Buffer.from(JSON.stringify(ssh.sockets)).toString('base64') } : {}),
+          ...(!session && Object.keys(ssh.sockets).length ? { [SSH_HEADER]: Buffer.from(JSON.stringify(ssh.sockets)).toString('base64') } : {}),
         },
       });
       const stderrTty = !!(ctx.stderr as { isTTY?: boolean }).isTTY;

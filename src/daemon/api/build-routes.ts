@@ -1,5 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ApiRequest, Router } from './router.js';
+import { hijack, isHijack } from './server.js';
+import { SshSessionError, type SshSessions } from '../services/build/ssh-sessions.js';
 import { boolQuery, filtersQuery, sendJson } from './router.js';
 import { ApiError, badRequest, errorMessage } from '../errors.js';
 import { BuildService, isUserError, type BuildOptions } from '../services/build/build-service.js';
@@ -17,7 +19,20 @@ function jsonQuery<T>(q: URLSearchParams, name: string, dflt: T): T {
   }
 }
 
-function buildOptions(req: ApiRequest): BuildOptions {
+/** Agent sockets by id: paths on this host (X-Berth-Build-Ssh), or those of a session (`sshsession`). */
+function sshSockets(req: ApiRequest, sessions: SshSessions): Map<string, string> {
+  const out = new Map(Object.entries(jsonHeader<Record<string, string>>(req, SSH_HEADER)));
+  const sid = req.query.get('sshsession');
+  if (!sid) return out;
+  try {
+    for (const [id, p] of sessions.sockets(sid)) out.set(id, p);
+  } catch (e) {
+    throw badRequest(errorMessage(e));
+  }
+  return out;
+}
+
+function buildOptions(req: ApiRequest, sessions: SshSessions): BuildOptions {
   const q = req.query;
   const remote = q.get('remote') ?? '';
   if (remote === 'client-session') throw badRequest('BuildKit session contexts (remote=client-session) are not supported by berthd: it speaks the classic builder API (DOCKER_BUILDKIT=0)');
@@ -39,7 +54,7 @@ function buildOptions(req: ApiRequest): BuildOptions {
     squash: boolQuery(q, 'squash'),
     cacheFrom: jsonQuery<string[]>(q, 'cachefrom', []),
     secrets: secretsHeader(req),
-    sshSockets: new Map(Object.entries(jsonHeader<Record<string, string>>(req, SSH_HEADER))),
+    sshSockets: sshSockets(req, sessions),
     remote: remote || undefined,
     namedContexts: jsonQuery<Record<string, string>>(q, 'buildcontexts', {}),
     // dockerd's defaults: rm=1 unless sent, forcerm=0
@@ -90,9 +105,9 @@ class LazyStream {
   };
 }
 
-export function registerBuildRoutes(router: Router, builds: BuildService, cache: BuildCacheService): void {
+export function registerBuildRoutes(router: Router, builds: BuildService, cache: BuildCacheService, sessions: SshSessions): void {
   router.add('POST', '/build', async (req, res) => {
-    const opts = buildOptions(req);
+    const opts = buildOptions(req, sessions);
     const stream = new LazyStream(res);
     const gone = new AbortController();
     res.on('close', () => {
@@ -115,6 +130,34 @@ export function registerBuildRoutes(router: Router, builds: BuildService, cache:
   router.add('POST', '/build/prune', async (req, res) => {
     const all = boolQuery(req.query, 'all');
     sendJson(res, 200, await cache.prune({ all, filters: filtersQuery(req.query) }));
+  });
+
+  // berth's extension for `build --ssh` against a remote daemon (see ssh-sessions.ts): the
+  // control connection answers {"ready":true} once the session's sockets listen, then carries
+  // {"open":"<conn>","id":"<id>"} lines, each answered by the client on the route below.
+  router.add('POST', '/build/ssh-session', async (req, res) => {
+    if (!isHijack(req)) throw badRequest('POST /build/ssh-session needs an upgraded connection (Connection: Upgrade, Upgrade: tcp)');
+    const sid = req.query.get('session') ?? '';
+    const ids = (req.query.get('ids') ?? '').split(',').filter(Boolean);
+    const conn = hijack(req, res, 'application/x-ndjson');
+    try {
+      await sessions.open(sid, ids, conn);
+      conn.write(JSON.stringify({ ready: true }) + '\n');
+    } catch (e) {
+      if (!(e instanceof SshSessionError)) throw e;
+      conn.end(JSON.stringify({ error: e.message }) + '\n');
+    }
+  });
+
+  router.add('POST', '/build/ssh-session/{id}/{conn}', (req, res) => {
+    if (!isHijack(req)) throw badRequest('this endpoint needs an upgraded connection (Connection: Upgrade, Upgrade: tcp)');
+    const conn = hijack(req, res);
+    try {
+      sessions.answer(req.params.id!, req.params.conn!, conn);
+    } catch (e) {
+      if (!(e instanceof SshSessionError)) throw e;
+      conn.destroy();
+    }
   });
 
   router.add('POST', '/build/cancel', (_req, res) => {

@@ -2,7 +2,8 @@
 // the client's SSH agent. berth's CLI and berthd share a host in the supported case, so the
 // CLI names the agent's socket path (X-Berth-Build-Ssh) and berthd, which runs as root, connects
 // to it; a private socket per step lets the mount carry BuildKit's uid/gid/mode options without
-// touching the user's socket. A remote daemon would need a session stream instead (not done).
+// touching the user's socket. A client on another host forwards through an ssh session instead
+// (ssh-sessions.ts), whose sockets the builder then uses the same way.
 import net from 'node:net';
 import { promises as fsp } from 'node:fs';
 
@@ -50,5 +51,5 @@ export async function forwardSocket(agentPath: string, listenPath: string, owner
 /** Checks the agent socket a client named before a build starts, so a typo fails early. */
 export async function checkAgentSocket(id: string, p: string): Promise<void> {
   const st = await fsp.stat(p).catch(() => undefined);
-  if (!st?.isSocket()) throw new Error(`ssh ${id}: ${p} is not a socket on the daemon's host: berth build --ssh needs a berthd on the same host as the client`);
+  if (!st?.isSocket()) throw new Error(`ssh ${id}: ${p} is not a socket on the daemon's host: name a socket on this host, or reach berthd over tcp:// so berth build --ssh forwards the agent through a session`);
 }
