@@ -190,6 +190,49 @@ describe('build sources', { timeout: 600_000 }, () => {
     assert.equal((await d.docker(['image', 'inspect', 'gitbad'])).code, 1);
   });
 
+  test('ADD of a git repository: ref, submodules, --keep-git-dir, cached by commit, --checksum', async () => {
+    const dir = fs.mkdtempSync(path.join(root, 'addgit-'));
+    const feature = `git://127.0.0.1:${gitPort}/main.git#feature`;
+    fs.writeFileSync(
+      path.join(dir, 'Dockerfile'),
+      `FROM busybox\nADD ${feature} /src\nADD --keep-git-dir=true http://127.0.0.1:${webPort}/git/main.git /withgit/\nRUN ls -a /src > /src-listing; ls -a /withgit > /withgit-listing\n`,
+    );
+    let r = await d.docker(['build', '-t', 'addgit', dir], { timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await cat('addgit', '/src/app/data.txt'), 'feature app\n');
+    assert.equal(await cat('addgit', '/src/vendor/sub/subfile.txt'), 'from the submodule\n');
+    assert.doesNotMatch(await cat('addgit', '/src-listing'), /^\.git$/m);
+    assert.match(await cat('addgit', '/withgit-listing'), /^\.git$/m);
+    assert.equal(await cat('addgit', '/withgit/app/data.txt'), 'main app\n');
+
+    // the same commits: every step from the cache
+    r = await d.docker(['build', '-t', 'addgit', dir], { timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.match(/Using cache/g)?.length, 3, r.stdout);
+
+    // a new commit on the branch: that ADD runs again and brings it
+    const work = path.join(root, 'addgit-work');
+    git(root, 'clone', '-q', '-b', 'feature', path.join(srv, 'main.git'), work);
+    fs.writeFileSync(path.join(work, 'app/data.txt'), 'feature app v2\n');
+    git(work, 'commit', '-qam', 'v2');
+    git(work, 'push', '-q', 'origin', 'feature');
+    const v2 = git(work, 'rev-parse', 'HEAD').trim();
+    r = await d.docker(['build', '-t', 'addgit', dir], { timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await cat('addgit', '/src/app/data.txt'), 'feature app v2\n');
+
+    // --checksum names the commit
+    fs.writeFileSync(path.join(dir, 'Dockerfile.sum'), `FROM busybox\nADD --checksum=${v2.slice(0, 12)} ${feature} /src\n`);
+    r = await d.berth(['build', '-q', '-t', 'addgit-sum', '-f', path.join(dir, 'Dockerfile.sum'), dir], { timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr);
+    fs.writeFileSync(path.join(dir, 'Dockerfile.bad'), `FROM busybox\nADD --checksum=0123456789ab ${feature} /src\n`);
+    r = await d.berth(['build', '-t', 'addgit-bad', '-f', path.join(dir, 'Dockerfile.bad'), dir], { timeoutMs: 120_000 });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`expected checksum to match 0123456789ab, got ${v2}`));
+    assert.notEqual((await d.docker(['image', 'inspect', 'addgit-bad'])).code, 0, 'nothing tagged');
+    assert.deepEqual(fs.readdirSync(path.join(d.dataRoot, 'tmp')).filter((n) => n.startsWith('build-add-git-')), [], 'no clone left behind');
+  });
+
   test('a tarball URL and a plain-text Dockerfile URL as the context (berth and docker CLIs)', async () => {
     let r = await d.berth(['build', '-q', '-t', 'url1', `http://127.0.0.1:${webPort}/ctx.tar.gz`], { timeoutMs: 60_000 });
     assert.equal(r.code, 0, r.stderr);

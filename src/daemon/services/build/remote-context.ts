@@ -83,6 +83,37 @@ async function supportsShallow(remote: string): Promise<boolean> {
   }
 }
 
+/**
+ * The commit a git URL's ref names, asked of the remote (`git ls-remote`) without cloning, so
+ * an `ADD <git URL>` whose commit is cached costs no clone (BuildKit resolves refs the same way).
+ * A full commit ID is its own answer; an abbreviated one needs the clone: undefined.
+ */
+export async function resolveGitCommit(url: string, tmpDir: string, signal?: AbortSignal, ssh: GitSsh = {}): Promise<string | undefined> {
+  const r = parseGitUrl(url);
+  if (/^[0-9a-f]{40}$/.test(r.ref)) return r.ref;
+  if (/^[0-9a-f]{7,39}$/.test(r.ref)) return undefined;
+  const ref = r.ref || 'HEAD';
+  let out: string;
+  try {
+    out = await gitCmd(tmpDir, ['ls-remote', '--', r.remote, ref], signal, ssh);
+  } catch (e) {
+    throw new BuildContextError(`failed to resolve ${url}: ${(e as Error).message}`);
+  }
+  const lines = out.split('\n').map((l) => l.split('\t')).filter((x): x is [string, string] => x.length === 2 && /^[0-9a-f]{40}$/.test(x[0]!));
+  const names = ref === 'HEAD' ? ['HEAD'] : ref.startsWith('refs/') ? [ref] : [`refs/heads/${ref}`, `refs/tags/${ref}`];
+  for (const name of names) {
+    // an annotated tag: the commit it points at, not the tag object
+    const hit = lines.find(([, n]) => n === `${name}^{}`) ?? lines.find(([, n]) => n === name);
+    if (hit) return hit[0];
+  }
+  throw new BuildContextError(`failed to resolve ${url}: no such ref ${ref} in ${r.remote}`);
+}
+
+/** The commit checked out in a clone. */
+export async function gitHead(dir: string): Promise<string> {
+  return (await gitCmd(dir, ['rev-parse', 'HEAD'])).trim();
+}
+
 /** Clones into `dir`; returns the context root (the subdir, resolved inside the checkout). */
 export async function cloneGit(url: string, dir: string, signal?: AbortSignal, ssh: GitSsh = {}): Promise<string> {
   const r = parseGitUrl(url);

@@ -25,6 +25,8 @@ import { ImageFs } from './image-fs.js';
 import { EMPTY_LAYER_DIGEST, layerTar, type LayerEntry } from './layer-tar.js';
 import { contextTree, dirTree, expandSource, resolveFollow, type SourceTree } from './source-tree.js';
 import { MountError, mountsKey, prepareMounts, removeMountStubs, type RunMountEnv } from './run-mounts.js';
+import { cloneGit, gitHead, resolveGitCommit } from './remote-context.js';
+import { isGitUrl } from '../../../common/build-contexts.js';
 import { SKIP_IMAGE_VOLUMES } from '../mount-spec.js';
 import { resolveMounts } from '../../../builder/dockerfile/index.js';
 
@@ -651,13 +653,50 @@ export class StageRunner {
       if (!/^[0-7]{1,4}$/.test(chmodText)) throw new BuildError(`invalid chmod parameter: ${chmodText}`);
       chmod = parseInt(chmodText, 8);
     }
-    const isUrl = (s: string) => /^https?:\/\//.test(s);
+    // ADD of a git repository (BuildKit's rule: ADD only; COPY takes the same text as a path)
+    const gits = c.kind === 'add' ? srcs.filter(isGitUrl) : [];
+    const isUrl = (s: string) => /^https?:\/\//.test(s) && !gits.includes(s);
     const urls = srcs.filter(isUrl);
-    const locals = srcs.filter((s) => !isUrl(s));
+    const locals = srcs.filter((s) => !isUrl(s) && !gits.includes(s));
     if (urls.length && c.kind === 'copy') fail(`source can't be a URL for COPY`);
     const checksum = c.kind === 'add' && c.checksum ? this.expand(c.checksum) : '';
-    if (checksum && (urls.length !== 1 || locals.length > 0)) throw new BuildError('checksum can\'t be specified for multiple sources or a local source');
-    if (checksum && !/^sha(256|384|512):[0-9a-f]+$/.test(checksum)) throw new BuildError(`invalid checksum digest format: ${checksum}`);
+    if (checksum && (urls.length + gits.length !== 1 || locals.length > 0)) throw new BuildError('checksum can\'t be specified for multiple sources or a local source');
+    // for a git source the checksum is the commit (full or abbreviated), as BuildKit
+    if (checksum && gits.length && !/^[0-9a-f]{7,40}$/.test(checksum)) throw new BuildError(`invalid checksum for a git source: ${checksum}: give the commit ID`);
+    if (checksum && urls.length && !/^sha(256|384|512):[0-9a-f]+$/.test(checksum)) throw new BuildError(`invalid checksum digest format: ${checksum}`);
+    const keepGitDir = c.kind === 'add' && c.keepGitDir;
+    const agent = this.env.sshSockets.get('default');
+    const repos: Array<{ url: string; commit: string | undefined; root: string }> = [];
+    for (const url of gits) {
+      let commit: string | undefined;
+      try {
+        commit = await resolveGitCommit(url, this.env.tmpDir, undefined, { agent });
+      } catch (e) {
+        fail((e as Error).message);
+      }
+      if (commit && checksum && !commit.startsWith(checksum)) fail(`expected checksum to match ${checksum}, got ${commit}`);
+      repos.push({ url, commit, root: '' });
+    }
+    const scratchDirs: string[] = [];
+    // a repository whose commit only a clone tells (an abbreviated ID) is cloned before the cache lookup
+    const cloneRepos = async () => {
+      for (const g of repos) {
+        if (g.root) continue;
+        const dir = path.join(this.env.tmpDir, 'build-add-git-' + randomBytes(6).toString('hex'));
+        scratchDirs.push(dir);
+        try {
+          g.root = await cloneGit(g.url, dir, undefined, { agent });
+        } catch (e) {
+          fail((e as Error).message);
+        }
+        const head = await gitHead(dir);
+        if (checksum && !head.startsWith(checksum)) fail(`expected checksum to match ${checksum}, got ${head}`);
+        g.commit ??= head;
+        // BuildKit leaves the repository's .git out unless --keep-git-dir
+        if (!keepGitDir) await fsp.rm(path.join(dir, '.git'), { recursive: true, force: true });
+      }
+    };
+
     // remote files: the checksum names their content up front; without one they are fetched to hash them
     const remote = urls.map((url) => ({ url, name: urlFileName(url, fail), data: undefined as Buffer | undefined, mtime: new Date() }));
     const fetchRemote = async () => {
@@ -703,6 +742,8 @@ export class StageRunner {
       tree = contextTree(this.env.ctx);
     }
     try {
+      if (repos.some((g) => !g.commit)) await cloneRepos();
+      const gitHash = repos.map((g) => `git:${g.url}@${g.commit}${keepGitDir ? '+git-dir' : ''}`).join('\n');
       const matched: string[] = [];
       for (const s of locals) {
         const m = await expandSource(tree, s);
@@ -713,14 +754,14 @@ export class StageRunner {
         matched.push(...m);
       }
       const inline = c.sources.sourceContents.map((f) => ({ name: f.path, data: Buffer.from(f.expand ? this.expand(f.data) : f.data) }));
-      const count = matched.length + inline.length + remote.length;
+      const count = matched.length + inline.length + remote.length + repos.length;
       if (count === 0) fail('no source files were specified');
       if (count > 1 && !rawDest.endsWith('/')) {
         fail(`When using ${name} with more than one source file, the destination must be a directory and end with a /`);
       }
       const content = from ? fromId + '\n' + matched.join('\n') : await hashSources(tree, matched);
-      const inlineHash = inline.map((f) => f.name + ':' + sha(f.data.toString('latin1'))).join(',') + remoteHash;
-      const kindWord = count > 1 ? 'multi' : matched.length === 1 && (await tree.lstat(await resolveFollow(tree, matched[0]!)))?.type === 'dir' ? 'dir' : 'file';
+      const inlineHash = inline.map((f) => f.name + ':' + sha(f.data.toString('latin1'))).join(',') + remoteHash + gitHash;
+      const kindWord = count > 1 ? 'multi' : repos.length === 1 ? 'dir' : matched.length === 1 && (await tree.lstat(await resolveFollow(tree, matched[0]!)))?.type === 'dir' ? 'dir' : 'file';
       const srcHash = `${kindWord}:${sha(content + inlineHash)}`;
       const createdBy = nopCreatedByString(this.shell, `${name} ${srcHash} in ${rawDest} `);
       const workdir = this.st.run.WorkingDir || '/';
@@ -748,6 +789,8 @@ export class StageRunner {
           }
           sources.push({ tree, rel });
         }
+        await cloneRepos();
+        for (const g of repos) sources.push({ tree: dirTree(g.root), rel: '', archive: true });
         await fetchRemote();
         const files = [...inline, ...remote.map((r) => ({ name: r.name, data: r.data!, mode: 0o600, mtime: r.mtime }))];
         const entries = await planCopy({ sources, inline: files, dest, uid: who?.uid ?? 0, gid: who?.gid ?? 0, chowned: !!who, chmod, image: view, exclude });
@@ -760,6 +803,7 @@ export class StageRunner {
       return false;
     } finally {
       await fromView?.close();
+      for (const d of scratchDirs) await fsp.rm(d, { recursive: true, force: true });
     }
   }
 }
