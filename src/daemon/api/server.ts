@@ -119,6 +119,8 @@ export class ApiServer {
         }
       }
       const method = raw.method ?? 'GET';
+      // dockerd's debug line for every request
+      this.o.log('debug', `Calling ${method} ${url.pathname}`);
       const hit = this.o.router.match(method, p);
       if (hit === undefined) throw new ApiError(404, `page not found`);
       if (hit === 'method') throw new ApiError(405, `method not allowed`);
