@@ -16,6 +16,7 @@ export const SERVICE_FLAGS: FlagSpec[] = [
   { name: 'health-cmd', type: 'string', usage: 'Command to run to check health' },
   { name: 'health-interval', type: 'duration', usage: 'Time between running the check (ms|s|m|h)' },
   { name: 'health-retries', type: 'int', usage: 'Consecutive failures needed to report unhealthy' },
+  { name: 'health-start-interval', type: 'duration', usage: 'Time between running the check during the start period (ms|s|m|h)' },
   { name: 'health-start-period', type: 'duration', usage: 'Start period for the container to initialize before counting retries towards unstable (ms|s|m|h)' },
   { name: 'health-timeout', type: 'duration', usage: 'Maximum time to allow one check to run (ms|s|m|h)' },
   { name: 'hostname', type: 'string', usage: 'Container hostname' },
@@ -24,6 +25,7 @@ export const SERVICE_FLAGS: FlagSpec[] = [
   { name: 'limit-cpu', type: 'decimal', usage: 'Limit CPUs' },
   { name: 'limit-memory', type: 'bytes', usage: 'Limit Memory', def: '0' },
   { name: 'limit-pids', type: 'int64', usage: 'Limit maximum number of processes (default 0 = unlimited)' },
+  { name: 'max-concurrent', type: 'uint', usage: 'Number of job tasks to run concurrently (default equal to --replicas)' },
   { name: 'mode', type: 'string', usage: 'Service mode ("replicated", "global", "replicated-job", "global-job")', def: 'replicated' },
   { name: 'mount', type: 'mount', usage: 'Attach a filesystem mount to the service' },
   { name: 'name', type: 'string', usage: 'Service name' },
@@ -118,8 +120,18 @@ export function buildServiceSpec(flags: ParsedFlags, args: string[]): Record<str
   const [image, ...cmd] = args;
   const mode = flags.string('mode');
   if (!['replicated', 'global', 'replicated-job', 'global-job'].includes(mode)) bad(`invalid argument "${mode}" for "--mode" flag: invalid mode`);
-  if (mode.endsWith('-job')) throw new StatusError(`berth: job mode services are not supported yet`, 1);
-  if (flags.changed('replicas') && mode !== 'replicated') throw new StatusError('replicas can only be used with replicated or replicated-job mode', 1);
+  // docker/cli's ToServiceMode.
+  if (flags.changed('replicas') && (mode === 'global' || mode === 'global-job')) throw new StatusError('replicas can only be used with replicated or replicated-job mode', 1);
+  if (flags.changed('max-concurrent') && mode !== 'replicated-job') throw new StatusError('max-concurrent can only be used with replicated-job mode', 1);
+  const job = mode.endsWith('-job');
+  const replicas = flags.changed('replicas') ? flags.int('replicas') : undefined;
+  const serviceMode =
+    mode === 'global' ? { Global: {} }
+    : mode === 'global-job' ? { GlobalJob: {} }
+    : mode === 'replicated-job' ? { ReplicatedJob: { MaxConcurrent: flags.changed('max-concurrent') ? flags.int('max-concurrent') : replicas, TotalCompletions: replicas } }
+    : { Replicated: { Replicas: replicas ?? 1 } };
+  const rollout = ['parallelism', 'delay', 'monitor', 'failure-action', 'max-failure-ratio', 'order'].some((k) => flags.changed(`update-${k}`) || flags.changed(`rollback-${k}`));
+  if (job && rollout) throw new StatusError('update and rollback configuration is not supported for jobs', 1);
   const cs: Record<string, any> = {
     Image: image,
     ...(cmd.length ? { Args: cmd } : {}),
@@ -144,16 +156,8 @@ export function buildServiceSpec(flags: ParsedFlags, args: string[]): Record<str
       }
     }),
   };
-  if (flags.bool('no-healthcheck')) cs.Healthcheck = { Test: ['NONE'] };
-  else if (flags.changed('health-cmd') || flags.changed('health-interval') || flags.changed('health-retries') || flags.changed('health-timeout') || flags.changed('health-start-period')) {
-    cs.Healthcheck = {
-      ...(flags.changed('health-cmd') ? { Test: ['CMD-SHELL', flags.string('health-cmd')] } : {}),
-      ...(flags.changed('health-interval') ? { Interval: duration(flags, 'health-interval') } : {}),
-      ...(flags.changed('health-timeout') ? { Timeout: duration(flags, 'health-timeout') } : {}),
-      ...(flags.changed('health-start-period') ? { StartPeriod: duration(flags, 'health-start-period') } : {}),
-      ...(flags.changed('health-retries') ? { Retries: flags.int('health-retries') } : {}),
-    };
-  }
+  const hc = healthcheck(undefined, flags);
+  if (hc) cs.Healthcheck = hc;
   const cpus = (name: string) => {
     try {
       return parseNanoCpus(flags.string(name));
@@ -206,9 +210,8 @@ export function buildServiceSpec(flags: ParsedFlags, args: string[]): Record<str
       ...(flags.list('network').length ? { Networks: flags.list('network').map((n) => ({ Target: n })) } : {}),
       ForceUpdate: 0,
     },
-    Mode: mode === 'global' ? { Global: {} } : { Replicated: { Replicas: flags.changed('replicas') ? flags.int('replicas') : 1 } },
-    UpdateConfig: update('update'),
-    RollbackConfig: update('rollback'),
+    Mode: serviceMode,
+    ...(job ? {} : { UpdateConfig: update('update'), RollbackConfig: update('rollback') }),
     EndpointSpec: { Mode: flags.string('endpoint-mode') || 'vip', Ports: flags.list('publish').map(parsePublish) },
   };
   return spec;
@@ -216,7 +219,8 @@ export function buildServiceSpec(flags: ParsedFlags, args: string[]): Record<str
 
 /** Flags `service create` and `service update` share (docker adds the -add/-rm variants for update). */
 const COMMON = new Set([
-  'with-registry-auth', 'detach', 'quiet', 'endpoint-mode', 'entrypoint', 'health-cmd', 'health-interval', 'health-retries', 'health-start-period', 'health-timeout', 'hostname', 'init',
+  'with-registry-auth', 'detach', 'quiet', 'endpoint-mode', 'entrypoint', 'health-cmd', 'health-interval', 'health-retries', 'health-start-interval', 'health-start-period', 'health-timeout', 'hostname', 'init',
+  'max-concurrent',
   'limit-cpu', 'limit-memory', 'limit-pids', 'no-healthcheck', 'read-only', 'replicas', 'reserve-cpu', 'reserve-memory', 'restart-condition', 'restart-delay',
   'restart-max-attempts', 'restart-window', 'rollback-delay', 'rollback-failure-action', 'rollback-max-failure-ratio', 'rollback-monitor', 'rollback-order',
   'rollback-parallelism', 'stop-grace-period', 'stop-signal', 'tty', 'update-delay', 'update-failure-action', 'update-max-failure-ratio', 'update-monitor',
@@ -315,9 +319,16 @@ export function applyServiceUpdate(spec: Record<string, any>, flags: ParsedFlags
   ep.Ports = ports;
   set('endpoint-mode', () => (ep.Mode = flags.string('endpoint-mode')));
   set('replicas', () => {
-    if (!spec.Mode?.Replicated) throw new StatusError('replicas can only be used with replicated or replicated-job mode', 1);
-    spec.Mode.Replicated.Replicas = flags.int('replicas');
+    if (spec.Mode?.Replicated) spec.Mode.Replicated.Replicas = flags.int('replicas');
+    else if (spec.Mode?.ReplicatedJob) spec.Mode.ReplicatedJob.TotalCompletions = flags.int('replicas');
+    else throw new StatusError('replicas can only be used with replicated or replicated-job mode', 1);
   });
+  set('max-concurrent', () => {
+    if (!spec.Mode?.ReplicatedJob) throw new StatusError('max-concurrent can only be used with replicated-job mode', 1);
+    spec.Mode.ReplicatedJob.MaxConcurrent = flags.int('max-concurrent');
+  });
+  const hc = healthcheck(cs.Healthcheck, flags);
+  if (hc) cs.Healthcheck = hc;
   const res = (tt.Resources ??= {});
   const lim = (res.Limits ??= {});
   const rsv = (res.Reservations ??= {});
@@ -332,6 +343,9 @@ export function applyServiceUpdate(spec: Record<string, any>, flags: ParsedFlags
   set('restart-max-attempts', () => (rp.MaxAttempts = flags.int('restart-max-attempts')));
   set('restart-window', () => (rp.Window = duration(flags, 'restart-window')));
   for (const [prefix, key] of [['update', 'UpdateConfig'], ['rollback', 'RollbackConfig']] as const) {
+    const flagsOf = ['parallelism', 'delay', 'monitor', 'failure-action', 'max-failure-ratio', 'order'].map((k) => `${prefix}-${k}`);
+    if (!flagsOf.some((f) => flags.changed(f))) continue;
+    if (spec.Mode?.ReplicatedJob || spec.Mode?.GlobalJob) throw new StatusError('update and rollback configuration is not supported for jobs', 1);
     const u = (spec[key] ??= {});
     set(`${prefix}-parallelism`, () => (u.Parallelism = flags.int(`${prefix}-parallelism`)));
     set(`${prefix}-delay`, () => (u.Delay = duration(flags, `${prefix}-delay`)));
@@ -346,6 +360,33 @@ export function applyServiceUpdate(spec: Record<string, any>, flags: ParsedFlags
     set(`${prefix}-order`, () => (u.Order = flags.string(`${prefix}-order`)));
   }
   if (flags.bool('force')) tt.ForceUpdate = Number(tt.ForceUpdate ?? 0) + 1;
+}
+
+const HEALTH_FLAGS = ['health-cmd', 'health-interval', 'health-retries', 'health-timeout', 'health-start-period', 'health-start-interval'];
+
+/**
+ * The health check the `--health-*` / `--no-healthcheck` flags make of `cur` (docker/cli's
+ * toHealthConfig and updateHealthcheck), or undefined when none of them was given.
+ */
+function healthcheck(cur: Record<string, any> | undefined, flags: ParsedFlags): Record<string, any> | undefined {
+  const changed = HEALTH_FLAGS.some((f) => flags.changed(f));
+  if (flags.bool('no-healthcheck')) {
+    if (changed) throw new StatusError('--no-healthcheck conflicts with --health-* options', 1);
+    return { Test: ['NONE'] };
+  }
+  if (!changed) return undefined;
+  const hc: Record<string, any> = { ...(cur ?? {}) };
+  if (hc.Test?.[0] === 'NONE') delete hc.Test;
+  if (flags.changed('health-cmd')) {
+    if (flags.string('health-cmd')) hc.Test = ['CMD-SHELL', flags.string('health-cmd')];
+    else delete hc.Test;
+  }
+  if (flags.changed('health-interval')) hc.Interval = duration(flags, 'health-interval');
+  if (flags.changed('health-timeout')) hc.Timeout = duration(flags, 'health-timeout');
+  if (flags.changed('health-start-period')) hc.StartPeriod = duration(flags, 'health-start-period');
+  if (flags.changed('health-start-interval')) hc.StartInterval = duration(flags, 'health-start-interval');
+  if (flags.changed('health-retries')) hc.Retries = flags.int('health-retries');
+  return hc;
 }
 
 /** `--secret name` or `--secret source=name,target=t,uid=0,gid=0,mode=0444` (the same for `--config`). */

@@ -52,6 +52,7 @@ import { TaskContainers } from './services/swarm/task-containers.js';
 import { OverlayAgent } from './services/swarm/overlay-agent.js';
 import { SwarmNetworks } from './services/swarm/swarm-networks.js';
 import { SwarmAttachments } from './services/swarm/attachments.js';
+import { overlaySettings } from './services/swarm/container-networks.js';
 import { decodeAuthHeader } from '../common/registry-auth.js';
 import { swarmLookup } from './services/swarm/overlay-dns.js';
 import { registerSwarmRoutes } from './api/swarm-routes.js';
@@ -133,18 +134,26 @@ export class Daemon {
     const taskContainers = new TaskContainers(containers, path.join(cfg.execRoot, 'swarm-files'), async (ref, auth) => {
       await pull(images, withDefaultTag(parseNormalized(ref)), () => undefined, { creds: decodeAuthHeader(auth) });
     });
-    const overlay = new OverlayAgent({
-      netnsOfTask: (taskId) => {
-        // `ctr:<id>`: a plain container on an attachable network.
-        const c = taskId.startsWith('ctr:') ? containers.all().find((r) => r.id === taskId.slice(4) && r.state.Status === 'running') : taskContainers.list().find((x) => x.taskId === taskId && x.running);
+    const overlay: OverlayAgent = new OverlayAgent({
+      netnsOfTask: (taskId: string, networkId: string): string | undefined => {
+        // `ctr:<id>`: a plain container on an attachable network (until `network disconnect`).
+        const c = taskId.startsWith('ctr:')
+          ? containers.all().find((r) => r.id === taskId.slice(4) && r.state.Status === 'running' && attachments.wants(r.id, networkId))
+          : taskContainers.list().find((x) => x.taskId === taskId && x.running);
         return c ? network.netnsOf(c.id) : undefined;
       },
       chainPrefix: cfg.network.chainPrefix,
       log: this.log,
     });
-    const attachments = new SwarmAttachments({
+    const attachments: SwarmAttachments = new SwarmAttachments({
       file: path.join(cfg.dataRoot, 'swarm-attachments.json'),
-      networks: () => overlay.reply()?.networks ?? [],
+      // As the managers have them now: a network made a moment ago is attachable at once, also on a worker.
+      networks: () =>
+        cluster.currentNetworks().catch((e) => {
+          // No manager answers: what the last heartbeat brought still names the networks.
+          this.log('warn', `swarm networks: ${(e as Error).message}; using the last cluster view`);
+          return overlay.reply()?.networks ?? [];
+        }),
       isLocalNetwork: (ref) => {
         try {
           network.inspect(ref);
@@ -158,6 +167,14 @@ export class Daemon {
     });
     const cluster = new ClusterService({ dataRoot: cfg.dataRoot, swarm: cfg.swarm, engineVersion: BERTH_VERSION, runtime: taskContainers, overlay, attachments: () => attachments.wanted(), log: this.log });
     const taskOf = (containerId: string) => taskContainers.list().find((c) => c.id === containerId)?.taskId;
+    network.setExtraNetworks((id, running) => {
+      if (!cluster.nodeId) return {};
+      const task = taskOf(id);
+      const plain = task ? undefined : attachments.networksOfContainer(id);
+      if (!task && !plain?.length) return {};
+      const name = containers.get(id).rec.name.replace(/^\//, '');
+      return overlaySettings(overlay.reply(), cluster.nodeId, { id, name, endpointPrefix: task ?? `ctr:${id}`, networkIds: plain }, running);
+    });
     network.setExtraDns({
       // Every task (and container on a swarm network) gets the embedded DNS (docker's 127.0.0.11), so it can find services.
       wants: (id) => !!taskOf(id) || attachments.has(id),
@@ -200,11 +217,27 @@ export class Daemon {
       new SwarmNetworks(
         cluster,
         () => overlay.reply(),
-        (taskId) => {
-          const id = taskId.startsWith('ctr:') ? containers.all().find((r) => r.id === taskId.slice(4))?.id : taskContainers.list().find((x) => x.taskId === taskId)?.id;
+        (taskId, networkId) => {
+          const id = taskId.startsWith('ctr:')
+            ? containers.all().find((r) => r.id === taskId.slice(4) && attachments.wants(r.id, networkId))?.id
+            : taskContainers.list().find((x) => x.taskId === taskId)?.id;
           return id ? { id, name: containers.get(id).rec.name.replace(/^\//, '') } : undefined;
         },
-        (ref, container) => attachments.connect(ref, container),
+        async (ref, container) => {
+          const att = await attachments.connect(ref, container);
+          if (!att) return false;
+          // As dockerd, a running container has its interface when the call returns (within a few heartbeats).
+          if (att.running && !(await overlay.waitForEndpoint(`ctr:${att.containerId}/${att.networkId}`, 15_000))) {
+            this.log('warn', `network connect: container ${att.containerId} is not on network ${att.networkId} yet; it joins when the managers answer`);
+          }
+          return true;
+        },
+        async (ref, container) => {
+          if (!(await attachments.disconnect(ref, container))) return false;
+          // At once, not at the next heartbeat: the container's interface goes before the call returns.
+          await overlay.reapply();
+          return true;
+        },
       ),
     );
     registerImageRoutes(router, images);

@@ -95,7 +95,7 @@ describe('swarm services: manager + worker', { timeout: 240_000 }, () => {
     await until(async () => (await tasks('agent')).filter((t) => t.Status.State === 'running').length === 2, 30_000, 300);
     const bad = await m.daemon.berth(['service', 'scale', 'agent=3']);
     assert.equal(bad.code, 1);
-    assert.equal(bad.stderr.trim(), 'scale can only be used with replicated or replicated-job mode');
+    assert.equal(bad.stderr.trim(), 'agent: scale can only be used with replicated or replicated-job mode');
     ok(await m.daemon.berth(['service', 'rm', 'agent']), 'rm');
   });
 

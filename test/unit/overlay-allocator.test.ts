@@ -79,3 +79,25 @@ test('MACs derive from IPs like docker', () => {
   assert.equal(macFromIp('10.0.0.2'), '02:42:0a:00:00:02');
   assert.equal(macFromIp('192.168.255.17'), '02:42:c0:a8:ff:11');
 });
+
+test('dual stack: an IPv6 subnet (asked for, or a random unique-local /64), leases in order, released with their owner', () => {
+  const a = new OverlayAllocator();
+  const n = a.allocateNetwork('six', { ipv6: true, subnet6: 'fd00:5a::/64' });
+  assert.deepEqual([n.subnet6, n.gateway6], ['fd00:5a::/64', 'fd00:5a::1']);
+  assert.equal(a.allocateIp6('six', 'task:a'), 'fd00:5a::2');
+  assert.equal(a.allocateIp6('six', 'task:b'), 'fd00:5a::3');
+  assert.equal(a.allocateIp6('six', 'task:a'), 'fd00:5a::2', 'the same owner gets its lease back');
+  a.releaseOwner('task:a');
+  assert.equal(a.allocateIp6('six', 'task:c'), 'fd00:5a::4', 'a released address is not reused at once');
+  a.releaseIp('six', 'fd00:5a::3');
+  assert.deepEqual(Object.keys(a.network('six')!.leases6!), ['fd00:5a::4']);
+  // IPv4-only networks have no IPv6 addresses; overlapping IPv6 subnets are refused as for IPv4.
+  a.allocateNetwork('four');
+  assert.equal(a.allocateIp6('four', 'task:d'), undefined);
+  assert.throws(() => a.allocateNetwork('clash', { ipv6: true, subnet6: 'fd00:5a:0:0:1::/80' }), /Pool overlaps with other one on this address space/);
+  const auto = a.allocateNetwork('auto', { ipv6: true });
+  assert.match(auto.subnet6!, /^fd[0-9a-f]{2}:[0-9a-f:]+\/64$/);
+  // The state survives JSON (the cluster store).
+  const again = new OverlayAllocator(JSON.parse(JSON.stringify(a.toJSON())));
+  assert.equal(again.allocateIp6('six', 'task:e'), 'fd00:5a::5');
+});

@@ -58,3 +58,22 @@ test('VIPs and published ports lead to ready tasks only; dnsrr services get no V
   assert.deepEqual(n3.services.map((x) => x.networkId), ['ingress']);
   assert.throws(() => planNode('n9', view), /node n9 not found/);
 });
+
+test('dual-stack networks carry the IPv6 subnet and each endpoint\'s IPv6 address, locally and remotely', () => {
+  const v: ClusterView = {
+    nodes: [
+      { id: 'n1', addr: '192.0.2.1' },
+      { id: 'n2', addr: '192.0.2.2' },
+    ],
+    networks: [{ id: 'six', vni: 4100, subnet: '10.0.5.0/24', subnet6: 'fd00:5a::/64' }],
+    endpoints: [
+      { id: 'a/six', networkId: 'six', nodeId: 'n1', ip: '10.0.5.2', ip6: 'fd00:5a::2', netns: '/run/a' },
+      { id: 'b/six', networkId: 'six', nodeId: 'n2', ip: '10.0.5.3', ip6: 'fd00:5a::3', netns: '/run/b' },
+    ],
+    services: [],
+  };
+  const s = planNode('n1', v);
+  assert.equal(s.networks[0]!.subnet6, 'fd00:5a::/64');
+  assert.deepEqual(s.networks[0]!.remoteEndpoints, [{ ip: '10.0.5.3', ip6: 'fd00:5a::3', vtep: '192.0.2.2' }]);
+  assert.deepEqual(s.endpoints, [{ id: 'a/six', networkId: 'six', netns: '/run/a', ip: '10.0.5.2', ip6: 'fd00:5a::2' }]);
+});

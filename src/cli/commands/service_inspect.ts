@@ -19,7 +19,9 @@ function prettyService(s: any): string {
     for (const [k, v] of labels) l.push(` ${k}=${v}`);
   }
   if (sp.Mode?.Global) l.push('Service Mode:\tGlobal');
-  else l.push('Service Mode:\tReplicated', ` Replicas:\t${sp.Mode?.Replicated?.Replicas ?? 0}`);
+  else if (sp.Mode?.Replicated) l.push('Service Mode:\tReplicated', ` Replicas:\t${sp.Mode.Replicated.Replicas ?? 0}`);
+  // docker's template names no job mode.
+  else l.push('Service Mode:');
   const rp = tt.RestartPolicy;
   if (rp) {
     l.push('RestartPolicy:', ` Condition:\t${rp.Condition}`, ` Delay:\t\t${dur(rp.Delay)}`, ` Max attempts:\t${rp.MaxAttempts ?? 0}`);
@@ -32,7 +34,7 @@ function prettyService(s: any): string {
     if (!c) continue;
     l.push(`${title}:`, ` Parallelism:\t${c.Parallelism ?? 0}`);
     if (c.Delay) l.push(` Delay:\t\t${dur(c.Delay)}`);
-    l.push(` On failure:\t${c.FailureAction}`, ` Monitoring Period: ${dur(c.Monitor)}`, ` Max failure ratio: ${c.MaxFailureRatio ?? 0}`, ` ${word} order:      ${c.Order}`);
+    l.push(` On failure:\t${c.FailureAction}`, ` Monitoring Period: ${dur(c.Monitor)}`, ` Max failure ratio: ${c.MaxFailureRatio ?? 0}`, word === 'Update' ? ` Update order:      ${c.Order}` : ` Rollback order:    ${c.Order}`);
   }
   l.push('ContainerSpec:', ` Image:\t\t${cs.Image}`);
   if (cs.Command?.length) l.push(` Command:\t${cs.Command.join(' ')}`);

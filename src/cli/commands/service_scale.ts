@@ -25,13 +25,15 @@ export const command: Command = {
         const n = Number(value);
         if (!/^\d+$/.test(value!) || !Number.isSafeInteger(n)) throw new Error(`invalid replicas value ${value}: strconv.ParseUint: parsing "${value}": invalid syntax`);
         const svc = await ctx.client.get(`/services/${enc(name!)}`);
-        if (!svc.Spec.Mode?.Replicated) throw new Error('scale can only be used with replicated or replicated-job mode');
-        svc.Spec.Mode.Replicated.Replicas = n;
+        // A replicated job scales its completions (docker/cli's runServiceScale).
+        if (svc.Spec.Mode?.Replicated) svc.Spec.Mode.Replicated.Replicas = n;
+        else if (svc.Spec.Mode?.ReplicatedJob) svc.Spec.Mode.ReplicatedJob.TotalCompletions = n;
+        else throw new Error('scale can only be used with replicated or replicated-job mode');
         await ctx.client.post(`/services/${enc(svc.ID)}/update`, { version: svc.Version.Index }, svc.Spec);
         ctx.stdout.write(`${name} scaled to ${n}\n`);
         scaled.push(svc.ID);
       } catch (e) {
-        errors.push((e as Error).message);
+        errors.push(`${name}: ${(e as Error).message}`);
       }
     }
     if (!flags.bool('detach')) for (const id of scaled) await waitConverged(ctx, id);

@@ -72,11 +72,16 @@ export class ServiceContext extends RowContext {
     return this.s.Spec.Name;
   }
   Mode(): string {
-    return this.s.Spec.Mode?.Global ? 'global' : 'replicated';
+    const m = this.s.Spec.Mode ?? {};
+    return m.Global ? 'global' : m.ReplicatedJob ? 'replicated job' : m.GlobalJob ? 'global job' : 'replicated';
   }
   Replicas(): string {
     const st = this.s.ServiceStatus;
     if (!st) return '';
+    // Jobs add their progress as a whole (docker/cli's serviceContext.Replicas).
+    const m = this.s.Spec.Mode ?? {};
+    if (m.ReplicatedJob) return `${st.RunningTasks}/${st.DesiredTasks} (${st.CompletedTasks ?? 0}/${m.ReplicatedJob.TotalCompletions} completed)`;
+    if (m.GlobalJob) return `${st.RunningTasks}/${st.DesiredTasks} (${st.CompletedTasks ?? 0}/${st.DesiredTasks + (st.CompletedTasks ?? 0)} completed)`;
     return `${st.RunningTasks}/${st.DesiredTasks}`;
   }
   Image(): string {
@@ -177,10 +182,12 @@ export async function taskRows(ctx: Ctx, tasks: any[], o: { trunc: boolean; reso
  * paused update ends it with docker's error.
  */
 export async function waitConverged(ctx: Ctx, serviceId: string, timeoutMs = 180_000): Promise<void> {
+  const first = await ctx.client.get(`/services/${enc(serviceId)}`);
+  if (first.JobStatus) return waitJob(ctx, first, timeoutMs);
   const deadline = Date.now() + timeoutMs;
   let last = '';
   let rollbackSeen = false;
-  const startedState = (await ctx.client.get(`/services/${enc(serviceId)}`)).UpdateStatus?.State;
+  const startedState = first.UpdateStatus?.State;
   while (Date.now() < deadline) {
     const svc = await ctx.client.get(`/services/${enc(serviceId)}`, { status: true });
     const us = svc.UpdateStatus;
@@ -207,4 +214,36 @@ export async function waitConverged(ctx: Ctx, serviceId: string, timeoutMs = 180
     await new Promise((r) => setTimeout(r, 300));
   }
   ctx.stdout.write(`verify: Service ${serviceId} did not converge within ${timeoutMs / 1000}s\n`);
+}
+
+/**
+ * A job's progress until every task of its current iteration has completed
+ * (docker/cli's job progress updaters): "job progress: 1 out of 3 complete",
+ * for a replicated job also "active tasks: 2 out of 2 tasks", then "job complete".
+ */
+async function waitJob(ctx: Ctx, svc: any, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const iteration = svc.JobStatus.JobIteration.Index;
+  const rj = svc.Spec.Mode?.ReplicatedJob;
+  let last = '';
+  let total: number | undefined = rj ? Number(rj.TotalCompletions) : undefined;
+  while (Date.now() < deadline) {
+    const tasks: any[] = (await ctx.client.get('/tasks', { filters: JSON.stringify({ service: { [svc.ID]: true } }) })).filter(
+      (t: any) => t.JobIteration?.Index === iteration && (t.DesiredState === 'complete' || t.Status.State === 'complete'),
+    );
+    // A global job runs once on each node that has a task of this run (the manager makes them one after another).
+    if (!rj && tasks.length) total = Math.max(total ?? 0, new Set(tasks.map((t) => t.NodeID)).size);
+    const complete = tasks.filter((t) => t.Status.State === 'complete').length;
+    const active = tasks.filter((t) => !['complete', 'shutdown', 'failed', 'rejected', 'remove', 'orphaned'].includes(t.Status.State)).length;
+    let text = total === undefined ? 'job progress: waiting for tasks' : `job progress: ${complete} out of ${total} complete`;
+    if (rj && total !== undefined) text += `\nactive tasks: ${active} out of ${Math.min(Number(rj.MaxConcurrent), total - complete)} tasks`;
+    if (text !== last) ctx.stdout.write(text + '\n');
+    last = text;
+    if (total !== undefined && complete >= total) {
+      ctx.stdout.write('job complete\n');
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  ctx.stdout.write(`verify: Service ${svc.ID} did not converge within ${timeoutMs / 1000}s\n`);
 }

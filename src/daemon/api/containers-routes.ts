@@ -22,11 +22,11 @@ function timeQuery(q: URLSearchParams, name: string): number | undefined {
 }
 
 /** `prepareCreate`: a create body rewritten before the container service sees it (a swarm network named by the container). */
-export function registerContainerRoutes(r: Router, containers: ContainerService, prepareCreate: (body: unknown) => unknown = (b) => b): void {
+export function registerContainerRoutes(r: Router, containers: ContainerService, prepareCreate: (body: unknown) => unknown | Promise<unknown> = (b) => b): void {
   r.add('POST', '/containers/create', async (req, res) => {
     const body = await readJson(req);
     validateCreateBody(body);
-    sendJson(res, 201, await containers.create(prepareCreate(body), req.query.get('name')));
+    sendJson(res, 201, await containers.create(await prepareCreate(body), req.query.get('name')));
   });
 
   r.add('GET', '/containers/json', async (req, res) => {

@@ -12,6 +12,8 @@ export interface SwarmNetworkApi {
   inspect?(ref: string): Promise<unknown | undefined>;
   /** `network connect` of a swarm network (attachable overlay); false when `ref` names no swarm network. */
   connect?(ref: string, container: string): Promise<boolean>;
+  /** `network disconnect` of a swarm network; false when `ref` names no swarm network. */
+  disconnect?(ref: string, container: string): Promise<boolean>;
   remove(ref: string): Promise<boolean>;
 }
 
@@ -61,7 +63,12 @@ export function registerNetworkRoutes(r: Router, nets: NetworkService, swarm?: S
     sendNoContent(res, 200);
   });
   r.add('POST', '/networks/{id}/disconnect', async (req, res) => {
-    await nets.disconnect(req.params.id!, ((await readJson(req)) ?? {}) as Parameters<NetworkService['disconnect']>[1]);
+    const body = ((await readJson(req)) ?? {}) as Parameters<NetworkService['disconnect']>[1];
+    try {
+      await nets.disconnect(req.params.id!, body);
+    } catch (e) {
+      if (!(swarm?.disconnect && isNotFound(e) && (await swarm.disconnect(req.params.id!, String(body.Container ?? ''))))) throw e;
+    }
     sendNoContent(res, 200);
   });
 }

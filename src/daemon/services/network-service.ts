@@ -108,6 +108,13 @@ export interface ExtraDns {
   lookup(containerId: string, name: string): string[] | undefined;
 }
 
+/**
+ * Networks another part of the engine connects containers to (swarm
+ * overlays): their `NetworkSettings.Networks` entries, by network name,
+ * with the fields the other part knows (address, IDs, MAC…).
+ */
+export type ExtraNetworks = (containerId: string, running: boolean) => Record<string, Record<string, unknown>>;
+
 export class NetworkService implements DnsAnswerSource {
   private store: NetworkStore;
   private dns: EmbeddedDns;
@@ -137,6 +144,12 @@ export class NetworkService implements DnsAnswerSource {
 
   setExtraDns(x: ExtraDns): void {
     this.extraDns = x;
+  }
+
+  private extraNetworks?: ExtraNetworks;
+
+  setExtraNetworks(x: ExtraNetworks): void {
+    this.extraNetworks = x;
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -1118,6 +1131,7 @@ export class NetworkService implements DnsAnswerSource {
         DNSNames: ep && user ? [rec.name.slice(1), rec.id.slice(0, 12), ...(cfg.Aliases ?? [])] : null,
       };
     }
+    for (const [name, fields] of Object.entries(this.extraNetworks?.(rec.id, running) ?? {})) nets[name] = { ...blank, ...fields };
     const bridgeEp = st?.endpoints.find((e) => e.networkName === 'bridge');
     return {
       Bridge: '',

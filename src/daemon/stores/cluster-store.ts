@@ -60,6 +60,16 @@ export class ClusterStore {
     return r.succeeded;
   }
 
+  /** Writes several new keys in one transaction, so readers see all or none; false (nothing written) when one exists. */
+  async createAll(entries: Array<[string, unknown]>): Promise<boolean> {
+    if (!entries.length) return true;
+    const [first, ...rest] = entries;
+    let tx = this.client.if(this.root + first![0], 'Create', '==', 0);
+    for (const [k] of rest) tx = tx.and(this.root + k, 'Create', '==', 0);
+    const r = await tx.then(...entries.map(([k, v]) => this.client.put(this.root + k).value(JSON.stringify(v)))).commit();
+    return r.succeeded;
+  }
+
   /** Writes only when the key is still at `version`; false when someone changed it since. */
   async replace(key: string, value: unknown, version: number): Promise<boolean> {
     const r = await this.client.if(this.root + key, 'Mod', '==', version).then(this.client.put(this.root + key).value(JSON.stringify(value))).commit();

@@ -4,7 +4,7 @@
 // reports what it observes when that is further along than what they know.
 import type { ServerResponse } from 'node:http';
 import { errorMessage } from '../../errors.js';
-import { isTerminal, stateRank, type Obj, type TaskRecord, type TaskState, type TaskStatus } from './model.js';
+import { isTerminal, stateRank, taskSlotName, wantsRun, type Obj, type TaskRecord, type TaskState, type TaskStatus } from './model.js';
 import type { HeartbeatReply, HeartbeatRequest } from './dispatcher.js';
 
 /** Secret and config contents (base64) by ID, as the managers sent them. */
@@ -21,7 +21,12 @@ export interface TaskContainer {
   exitCode: number;
   pid: number;
   error: string;
+  /** The container's health status, when it has a health check. */
+  health?: 'starting' | 'healthy' | 'unhealthy';
 }
+
+// moby's executor: the error a task fails with when its container turned unhealthy (daemon/cluster/executor/container/errors.go).
+const ERR_UNHEALTHY = 'dockerexec: unhealthy container';
 
 /** What the agent needs from the local container service. */
 export interface TaskRuntime {
@@ -129,24 +134,35 @@ export class Agent {
       let err: string | undefined;
       let msg = '';
       if (c?.running) {
-        st = 'running';
-        msg = 'started';
+        // As moby's controller: a container with a health check is `starting` until it is healthy;
+        // one that turned unhealthy is being stopped, and fails when it has exited.
+        if (c.health === 'starting') {
+          st = 'starting';
+          msg = 'starting';
+        } else if (c.health !== 'unhealthy') {
+          st = 'running';
+          msg = 'started';
+        }
       } else if (c?.startedBefore) {
-        if (t.DesiredState !== 'running') st = 'shutdown';
+        if (!wantsRun(t)) st = 'shutdown';
         else if (c.exitCode === 0) st = 'complete';
         else {
           st = 'failed';
-          err = `task: non-zero exit (${c.exitCode})`;
+          err = `task: non-zero exit (${c.exitCode})${c.health === 'unhealthy' ? `: ${ERR_UNHEALTHY}` : ''}`;
         }
         msg = st === 'shutdown' ? 'shutdown' : 'finished';
-      } else if (!c && t.DesiredState !== 'running' && !isTerminal(t.Status.State)) {
+      } else if (!c && !wantsRun(t) && !isTerminal(t.Status.State)) {
         st = 'shutdown';
         msg = 'shutdown';
-      } else if (!c && t.DesiredState === 'running' && stateRank(t.Status.State) >= stateRank('starting') && !isTerminal(t.Status.State)) {
+      } else if (!c && wantsRun(t) && stateRank(t.Status.State) >= stateRank('starting') && !isTerminal(t.Status.State)) {
         // Its container went away behind the agent's back (`rm -f`): the task has failed.
         st = 'failed';
         msg = 'started';
-        err = `No such container: ${t.ServiceName}.${t.Slot ?? t.NodeID}.${t.ID}`;
+        err = `No such container: ${taskSlotName(t)}.${t.ID}`;
+      }
+      if (c?.running && c.health === 'unhealthy' && t.Status.State === 'running' && !t.Status.Unhealthy) {
+        out.push({ taskId: t.ID, status: { ...t.Status, Timestamp: new Date().toISOString(), Unhealthy: true } });
+        continue;
       }
       if (!st || stateRank(st) <= stateRank(t.Status.State)) continue;
       const status: TaskStatus = { Timestamp: new Date().toISOString(), State: st, Message: msg, ...(err ? { Err: err } : {}) };
@@ -158,7 +174,7 @@ export class Agent {
 
   private apply(t: TaskRecord, c: TaskContainer | undefined): void {
     if (this.inflight.has(t.ID)) return;
-    if (t.DesiredState === 'running' && !c && stateRank(t.Status.State) < stateRank('starting') && stateRank(t.Status.State) >= stateRank('assigned')) {
+    if (wantsRun(t) && !c && stateRank(t.Status.State) < stateRank('starting') && stateRank(t.Status.State) >= stateRank('assigned')) {
       this.work(t.ID, async () => {
         try {
           await this.d.runtime.run(t, this.d.nodeId, this.payloads);
@@ -168,7 +184,7 @@ export class Agent {
       });
       return;
     }
-    if (t.DesiredState !== 'running' && c?.running) {
+    if ((!wantsRun(t) || c?.health === 'unhealthy') && c?.running) {
       const grace = t.Spec.ContainerSpec?.StopGracePeriod !== undefined ? Number(t.Spec.ContainerSpec.StopGracePeriod) / 1e9 : 10;
       this.work(t.ID, () => this.d.runtime.stop(t.ID, grace));
     }

@@ -26,8 +26,8 @@ export interface AttachableContainer {
 export interface SwarmAttachmentsDeps {
   /** Where `network connect`'s attachments are kept (survives a restart). */
   file: string;
-  /** Every swarm network this node knows of (the last cluster view); empty when not in a swarm. */
-  networks: () => SwarmNetwork[];
+  /** Every swarm network this node knows of (a manager: the store's; a worker: the last cluster view's); empty when not in a swarm. */
+  networks: () => Promise<SwarmNetwork[]>;
   /** Whether `ref` names a local (non-swarm) network, which wins over a swarm one. */
   isLocalNetwork: (ref: string) => boolean;
   containers: () => AttachableContainer[];
@@ -35,22 +35,32 @@ export interface SwarmAttachmentsDeps {
   containerId: (ref: string) => string;
 }
 
+/** What the file keeps: per container, the networks `network connect` added and those `network disconnect` took from its label. */
+interface Saved {
+  connected: Record<string, string[]>;
+  disconnected: Record<string, string[]>;
+}
+
 export class SwarmAttachments {
-  private connected: Record<string, string[]>;
+  private saved: Saved;
 
   constructor(private d: SwarmAttachmentsDeps) {
     try {
-      this.connected = JSON.parse(fs.readFileSync(d.file, 'utf8')) as Record<string, string[]>;
+      const raw = JSON.parse(fs.readFileSync(d.file, 'utf8')) as Record<string, unknown>;
+      // The first version of the file was the connected map alone (keyed by container IDs).
+      this.saved = Array.isArray(Object.values(raw)[0]) || !Object.keys(raw).length
+        ? { connected: raw as Record<string, string[]>, disconnected: {} }
+        : { connected: {}, disconnected: {}, ...(raw as Partial<Saved>) };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      this.connected = {};
+      this.saved = { connected: {}, disconnected: {} };
     }
   }
 
   /** The swarm network `ref` names, checked as swarmkit checks a node's attach request. */
-  private attachable(ref: string): SwarmNetwork | undefined {
+  private async attachable(ref: string): Promise<SwarmNetwork | undefined> {
     if (this.d.isLocalNetwork(ref)) return undefined;
-    const n = findNetwork(this.d.networks(), ref);
+    const n = findNetwork(await this.d.networks(), ref);
     if (!n) return undefined;
     if (!n.Attachable || n.Ingress) throw new ApiError(403, `Could not attach to network ${ref}: rpc error: code = PermissionDenied desc = network ${ref} not manually attachable`);
     return n;
@@ -61,11 +71,11 @@ export class SwarmAttachments {
    * container goes on the default bridge and carries the network in a label.
    * Other bodies pass unchanged.
    */
-  prepareCreate(body: unknown): unknown {
+  async prepareCreate(body: unknown): Promise<unknown> {
     const b = body as Obj | null;
     const mode = b?.HostConfig?.NetworkMode;
     if (typeof mode !== 'string' || !mode || ['default', 'bridge', 'host', 'none'].includes(mode) || mode.startsWith('container:')) return body;
-    const n = this.attachable(mode);
+    const n = await this.attachable(mode);
     if (!n) return body;
     const eps = { ...(b!.NetworkingConfig?.EndpointsConfig ?? {}) } as Obj;
     delete eps[mode];
@@ -77,19 +87,59 @@ export class SwarmAttachments {
     };
   }
 
-  /** `network connect` of a swarm network: false when `ref` names none (the caller's not-found stands). */
-  connect(ref: string, containerRef: string): boolean {
-    const n = this.attachable(ref);
-    if (!n) return false;
+  /** `network connect` of a swarm network: the container and network IDs; undefined when `ref` names none (the caller's not-found stands). */
+  async connect(ref: string, containerRef: string): Promise<{ containerId: string; networkId: string; running: boolean } | undefined> {
+    const n = await this.attachable(ref);
+    if (!n) return undefined;
     const id = this.d.containerId(containerRef);
-    const nets = this.connected[id] ?? [];
-    if (!nets.includes(n.Id)) this.save({ ...this.connected, [id]: [...nets, n.Id] });
-    return true;
+    const c = this.d.containers().find((x) => x.id === id);
+    if (c && this.networksOf(c).includes(n.Id)) {
+      throw new ApiError(403, `endpoint with name ${c.name} already exists in network ${n.Name}`);
+    }
+    const fromLabel = !!c && labelNetworks(c).includes(n.Id);
+    this.save({
+      connected: fromLabel ? this.saved.connected : { ...this.saved.connected, [id]: [...(this.saved.connected[id] ?? []), n.Id] },
+      disconnected: without(this.saved.disconnected, id, n.Id),
+    });
+    return { containerId: id, networkId: n.Id, running: !!c?.running };
+  }
+
+  /**
+   * `network disconnect` of a swarm network: the container no longer wants
+   * it (whether `network connect` or `run --network` put it there), so its
+   * node's next heartbeat gives the address back. The network, or undefined
+   * when `ref` names no swarm network (the caller's not-found stands).
+   */
+  async disconnect(ref: string, containerRef: string): Promise<SwarmNetwork | undefined> {
+    if (this.d.isLocalNetwork(ref)) return undefined;
+    const n = findNetwork(await this.d.networks(), ref);
+    if (!n) return undefined;
+    const id = this.d.containerId(containerRef);
+    const c = this.d.containers().find((x) => x.id === id);
+    if (!c || !this.networksOf(c).includes(n.Id)) throw new ApiError(403, `container ${id} is not connected to network ${n.Name}`);
+    const fromLabel = labelNetworks(c).includes(n.Id);
+    this.save({
+      connected: without(this.saved.connected, id, n.Id),
+      disconnected: fromLabel ? { ...this.saved.disconnected, [id]: [...(this.saved.disconnected[id] ?? []), n.Id] } : this.saved.disconnected,
+    });
+    return n;
+  }
+
+  /** Whether the container is (still) to be on the swarm network. */
+  wants(containerId: string, networkId: string): boolean {
+    const c = this.d.containers().find((x) => x.id === containerId);
+    return !!c && this.networksOf(c).includes(networkId);
+  }
+
+  /** The swarm network IDs the container is (to be) on. */
+  networksOfContainer(containerId: string): string[] {
+    const c = this.d.containers().find((x) => x.id === containerId);
+    return c ? this.networksOf(c) : [];
   }
 
   private networksOf(c: AttachableContainer): string[] {
-    const fromLabel = (c.labels[ATTACH_LABEL] ?? '').split(',').filter(Boolean);
-    return [...new Set([...fromLabel, ...(this.connected[c.id] ?? [])])];
+    const gone = this.saved.disconnected[c.id] ?? [];
+    return [...new Set([...labelNetworks(c), ...(this.saved.connected[c.id] ?? [])])].filter((n) => !gone.includes(n));
   }
 
   /** Whether the container is (to be) on a swarm network: it gets the embedded DNS then. */
@@ -101,19 +151,36 @@ export class SwarmAttachments {
   /** What the heartbeat reports: every running container's swarm networks. Forgets removed containers. */
   wanted(): NodeAttachment[] {
     const all = this.d.containers();
-    const stale = Object.keys(this.connected).filter((id) => !all.some((c) => c.id === id));
+    const known = (id: string) => all.some((c) => c.id === id);
+    const stale = [...Object.keys(this.saved.connected), ...Object.keys(this.saved.disconnected)].filter((id) => !known(id));
     if (stale.length) {
-      const next = { ...this.connected };
-      for (const id of stale) delete next[id];
+      const next: Saved = { connected: { ...this.saved.connected }, disconnected: { ...this.saved.disconnected } };
+      for (const id of stale) {
+        delete next.connected[id];
+        delete next.disconnected[id];
+      }
       this.save(next);
     }
     return all.filter((c) => c.running).flatMap((c) => this.networksOf(c).map((networkId) => ({ containerId: c.id, networkId, name: c.name })));
   }
 
-  private save(next: Record<string, string[]>): void {
+  private save(next: Saved): void {
     fs.mkdirSync(path.dirname(this.d.file), { recursive: true });
     fs.writeFileSync(`${this.d.file}.tmp`, JSON.stringify(next));
     fs.renameSync(`${this.d.file}.tmp`, this.d.file);
-    this.connected = next;
+    this.saved = next;
   }
+}
+
+function labelNetworks(c: AttachableContainer): string[] {
+  return (c.labels[ATTACH_LABEL] ?? '').split(',').filter(Boolean);
+}
+
+/** `map` with `value` taken out of `key`'s list (and the key dropped when its list is empty). */
+function without(map: Record<string, string[]>, key: string, value: string): Record<string, string[]> {
+  const rest = (map[key] ?? []).filter((x) => x !== value);
+  const out = { ...map };
+  if (rest.length) out[key] = rest;
+  else delete out[key];
+  return out;
 }

@@ -21,6 +21,7 @@ import { Dispatcher, type HeartbeatReply, type HeartbeatRequest } from './dispat
 import { Agent, type TaskRuntime } from './agent.js';
 import { Reconciler } from './reconciler.js';
 import { SecretService } from './secret-service.js';
+import { listNetworks, type SwarmNetwork } from './overlay-store.js';
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 
@@ -384,6 +385,7 @@ export class ClusterService {
     if (!req.peer || req.peer.clusterId !== st.clusterId) throw new ApiError(403, 'a node certificate of this cluster is required');
     if (key === 'POST /heartbeat') return this.manager().dispatcher.heartbeat(req.peer.nodeId, await req.body());
     if (key === 'POST /promote') return this.acceptPromotion(req.peer.nodeId, await req.body());
+    if (key === 'GET /networks') return listNetworks(this.manager().store);
     if (key === 'POST /leave') {
       await this.manager().dispatcher.nodeLeft(req.peer.nodeId);
       return {};
@@ -452,6 +454,7 @@ export class ClusterService {
       if (this.state) throw errSwarmExists();
       const { listenAddr, port } = parseListenAddr(body.ListenAddr);
       const advertiseAddr = resolveAdvertiseAddr(body.AdvertiseAddr, listenAddr);
+      const dataPort = dataPathPort(body.DataPathPort);
       const spec = mergeSpec(defaultClusterSpec(), body.Spec ?? {});
       const ca = await createRootCA();
       const nodeId = newId();
@@ -464,7 +467,7 @@ export class ClusterService {
       await this.saveDataKey(randomBytes(32).toString('base64'));
       this.state = { nodeId, clusterId, role: 'manager', advertiseAddr, listenAddr, port, managers: [`${advertiseAddr}:${port}`], etcdState: 'new' };
       try {
-        await this.activateFirstManager(ca, spec, body);
+        await this.activateFirstManager(ca, spec, { ...body, DataPathPort: dataPort });
         await this.saveState();
       } catch (e) {
         await this.deactivate();
@@ -486,7 +489,7 @@ export class ClusterService {
       const cluster: ClusterRecord = {
         ID: st.clusterId, CreatedAt: t, UpdatedAt: t, Spec: spec, TLSInfo: this.tlsInfo(), RootRotationInProgress: false,
         DefaultAddrPool: body.DefaultAddrPool?.length ? body.DefaultAddrPool : ['10.0.0.0/8'], SubnetSize: body.SubnetSize || 24,
-        DataPathPort: body.DataPathPort || 4789,
+        DataPathPort: body.DataPathPort,
         JoinTokens: { Worker: makeJoinToken(ca.cert), Manager: makeJoinToken(ca.cert) },
       };
       await store.put('cluster', cluster);
@@ -633,6 +636,27 @@ export class ClusterService {
     return base;
   }
 
+  /**
+   * The swarm networks as the managers have them now: a manager reads its
+   * store, a worker asks a manager (as docker's worker asks for a network
+   * attachment), so a network made a moment ago is found before the next
+   * heartbeat brings it. Not in a swarm: none.
+   */
+  async currentNetworks(): Promise<SwarmNetwork[]> {
+    const st = this.state;
+    if (!st) return [];
+    if (this.isManager) return listNetworks(this.manager().store);
+    let last: unknown;
+    for (const m of st.managers) {
+      try {
+        return await peerCall<SwarmNetwork[]>(m, 'GET', '/networks', undefined, this.tls!, 5000);
+      } catch (e) {
+        last = e;
+      }
+    }
+    throw new Error(`no manager reachable: ${errorMessage(last)}`);
+  }
+
   /** Logs of a task, wherever it runs: here, or fetched from its node's endpoint. */
   async nodeEndpoint(nodeId: string): Promise<{ local: boolean; addr: string; tls: PeerTls }> {
     const { store, selfId } = this.manager();
@@ -650,6 +674,18 @@ function mergeSpec(base: Obj, over: Obj): Obj {
     else if (v !== undefined && v !== null) out[k] = v;
   }
   return out;
+}
+
+/**
+ * The swarm's VXLAN UDP port (`--data-path-port`): 0 or none is 4789; else,
+ * as dockerd, only registered ports (1024-49151), so it never collides with
+ * a well-known service or the kernel's ephemeral range.
+ */
+function dataPathPort(v: unknown): number {
+  const n = Number(v ?? 0);
+  if (!n) return 4789;
+  if (!Number.isInteger(n) || n < 1024 || n > 49151) throw badRequest(`Datapath port number is not in valid range (1024-49151) : ${String(v)}`);
+  return n;
 }
 
 function parseListenAddr(v: unknown): { listenAddr: string; port: number } {

@@ -58,7 +58,9 @@ export class Dispatcher {
     if (req.attachments) await syncAttachments(this.store, nodeId, req.attachments);
     for (const { taskId, status } of req.statuses ?? []) {
       await this.store.update<TaskRecord>(`tasks/${taskId}`, (t) => {
-        if (t.NodeID !== nodeId || stateRank(status.State) <= stateRank(t.Status.State)) return undefined;
+        // Only forward, but for the flag that takes a running task out of its service's backends.
+        const unhealthy = status.Unhealthy && !t.Status.Unhealthy && status.State === t.Status.State;
+        if (t.NodeID !== nodeId || (stateRank(status.State) <= stateRank(t.Status.State) && !unhealthy)) return undefined;
         return { ...t, Status: status, UpdatedAt: new Date().toISOString() };
       });
     }

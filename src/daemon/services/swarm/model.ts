@@ -32,12 +32,22 @@ export interface ServiceRecord {
   UpdateStatus?: { State: string; StartedAt: string; CompletedAt?: string; Message: string };
   /** berth's own, never shown: the X-Registry-Auth sent with --with-registry-auth (swarmkit's ContainerSpec.PullOptions). */
   RegistryAuth?: string;
+  /** Job services only: which run of the job is current (each update starts a new one). */
+  JobStatus?: { JobIteration: { Index: number }; LastExecution: string };
 }
 
 export type TaskState = 'new' | 'pending' | 'assigned' | 'accepted' | 'preparing' | 'ready' | 'starting' | 'running' | 'complete' | 'shutdown' | 'failed' | 'rejected' | 'remove' | 'orphaned';
 const ORDER: TaskState[] = ['new', 'pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting', 'running', 'complete', 'shutdown', 'failed', 'rejected', 'remove', 'orphaned'];
 export const stateRank = (s: string): number => ORDER.indexOf(s as TaskState);
 export const isTerminal = (s: string): boolean => stateRank(s) >= stateRank('complete');
+/** Whether the task's container should run: desired `running`, or `complete` (a job's task runs to completion). */
+export const wantsRun = (t: { DesiredState: string }): boolean => t.DesiredState === 'running' || t.DesiredState === 'complete';
+export const isJob = (spec: Obj | undefined): boolean => !!(spec?.Mode?.ReplicatedJob || spec?.Mode?.GlobalJob);
+
+/** `<service>.<slot>`, or `<service>.<node id>` for a task without a slot (global, and a job's slot 0), as moby's naming.Task. */
+export function taskSlotName(t: { ServiceName: string; Slot?: number; NodeID: string }): string {
+  return `${t.ServiceName}.${t.Slot || t.NodeID}`;
+}
 
 export interface TaskStatus {
   Timestamp: string;
@@ -46,6 +56,11 @@ export interface TaskStatus {
   Err?: string;
   ContainerStatus?: { ContainerID: string; PID: number; ExitCode: number };
   PortStatus?: Obj;
+  /**
+   * berth's own, never shown: the agent found the task's container unhealthy and is stopping it. Still
+   * `running` until it exited (as swarmkit), but no longer a VIP/DNS backend (moby deactivates its service binding).
+   */
+  Unhealthy?: boolean;
 }
 
 export interface TaskRecord {
@@ -66,6 +81,8 @@ export interface TaskRecord {
   Endpoint?: Obj;
   /** berth's own, never shown: the service's registry credentials, for the node that pulls the image. */
   RegistryAuth?: string;
+  /** For a job's task: the job iteration it belongs to (swagger's Task.JobIteration). */
+  JobIteration?: { Index: number };
   /** The task's address on each overlay network of its service (swagger's Task.NetworksAttachments). */
   NetworksAttachments?: Obj[];
 }

@@ -9,8 +9,12 @@ import { planNode } from '../../system/overlay/plan.js';
 import type { OverlayReply } from './overlay-store.js';
 
 export interface OverlayAgentDeps {
-  /** The namespace file of a task's running container on this node; undefined when it has none (yet). */
-  netnsOfTask: (taskId: string) => string | undefined;
+  /**
+   * The namespace file of a task's running container on this node for its
+   * endpoint on `networkId`; undefined when it has none (yet), or (a plain
+   * container, `ctr:<id>`) no longer wants to be on the network.
+   */
+  netnsOfTask: (taskId: string, networkId: string) => string | undefined;
   /** berthd's iptables chain prefix: the overlay's devices and chains are named after it, so daemons sharing a namespace do not clash. */
   chainPrefix: string;
   log: (level: string, msg: string) => void;
@@ -32,8 +36,9 @@ export class OverlayAgent {
   private driver?: OverlayDriver;
   private reconciled = false;
   private applied = '';
-  private busy = false;
+  private running?: Promise<void>;
   private last?: OverlayReply;
+  private self?: { nodeId: string; advertiseAddr: string };
 
   constructor(private d: OverlayAgentDeps) {}
 
@@ -52,13 +57,45 @@ export class OverlayAgent {
     }
   }
 
+  /**
+   * Plans and applies the last view again now, waiting for the driver: a
+   * local change (a container leaving a network) shows at once, not only
+   * after the next heartbeat.
+   */
+  async reapply(): Promise<void> {
+    await this.running;
+    const self = this.self;
+    if (!self || !this.last) return;
+    this.applyView(this.last, self.nodeId, self.advertiseAddr);
+    await this.running;
+  }
+
+  /**
+   * Waits (at most `timeoutMs`) until endpoint `id` is plugged on this node:
+   * the managers give it an address with the next heartbeat, the driver then
+   * plugs it. False when that did not happen in time (it still may later).
+   */
+  async waitForEndpoint(id: string, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.driver?.state().endpoints.some((e) => e.id === id)) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   private applyView(r: OverlayReply | undefined, nodeId: string, advertiseAddr: string): void {
     if (!r) return;
     this.last = r;
-    if (this.busy) return;
+    this.self = { nodeId, advertiseAddr };
+    if (this.running) return;
     const view = {
       ...r.view,
-      endpoints: r.view.endpoints.map((e) => (e.nodeId === nodeId ? { ...e, netns: this.d.netnsOfTask(e.id.split('/')[0]!) } : e)),
+      endpoints: r.view.endpoints.map((e) => {
+        if (e.nodeId !== nodeId) return e;
+        const [task, networkId] = e.id.split('/') as [string, string];
+        return { ...e, netns: this.d.netnsOfTask(task, networkId) };
+      }),
     };
     let state;
     try {
@@ -68,11 +105,11 @@ export class OverlayAgent {
     }
     const key = JSON.stringify(state);
     if (key === this.applied) return;
-    this.driver ??= new OverlayDriver({ advertiseAddr, ...overlayNames(this.d.chainPrefix) });
+    // The swarm's data-path port is fixed at init, so one driver serves the node's time in the swarm.
+    this.driver ??= new OverlayDriver({ advertiseAddr, vxlanPort: r.dataPathPort, ...overlayNames(this.d.chainPrefix) });
     const driver = this.driver;
-    this.busy = true;
     const first = !this.reconciled;
-    void (first ? driver.reconcile(state) : driver.converge(state))
+    this.running = (first ? driver.reconcile(state) : driver.converge(state))
       .then(() => {
         this.reconciled = true;
         this.applied = key;
@@ -81,16 +118,18 @@ export class OverlayAgent {
         this.applied = '';
         this.d.log('warn', `swarm: overlay data plane: ${errorMessage(e)}`);
       })
-      .finally(() => (this.busy = false));
+      .finally(() => (this.running = undefined));
   }
 
   /** Leaving the swarm: every overlay device, endpoint and chain of this node goes. */
   async clear(): Promise<void> {
+    await this.running;
     const driver = this.driver;
     this.driver = undefined;
     this.reconciled = false;
     this.applied = '';
     this.last = undefined;
+    this.self = undefined;
     await driver?.removeAll();
   }
 }

@@ -2,9 +2,13 @@
 // cluster view the node last received: on a network the asking task shares
 // with a service, `<service>` (or an alias) is the service's VIP — or its
 // task IPs with `--endpoint-mode dnsrr` — and `tasks.<service>` its task IPs;
-// a task's container name (`<service>.<slot>.<task id>`) is its IP there.
+// a task's container name (`<service>.<slot>.<task id>`) is its IP there
+// (IPv4, and IPv6 on a dual-stack network).
 // The ingress network resolves nothing, as in docker.
 import type { OverlayReply } from './overlay-store.js';
+
+/** An endpoint's addresses: IPv4, and IPv6 on a dual-stack network (the DNS answers each for its record type). */
+const addrs = (e: { ip: string; ip6?: string }) => (e.ip6 ? [e.ip, e.ip6] : [e.ip]);
 
 export function swarmLookup(r: OverlayReply | undefined, taskId: string, name: string): string[] | undefined {
   if (!r) return undefined;
@@ -13,10 +17,10 @@ export function swarmLookup(r: OverlayReply | undefined, taskId: string, name: s
   const mine = new Set(r.view.endpoints.filter((e) => e.id.startsWith(`${taskId}/`) && !ingress.has(e.networkId)).map((e) => e.networkId));
   if (!mine.size) return undefined;
   const tasksOf = (serviceId: string, networkId: string) =>
-    r.view.endpoints.filter((e) => e.serviceId === serviceId && e.networkId === networkId && e.ready !== false).map((e) => e.ip).sort();
+    r.view.endpoints.filter((e) => e.serviceId === serviceId && e.networkId === networkId && e.ready !== false).flatMap(addrs).sort();
   const out: string[] = [];
   const add = (ips: string[]) => ips.forEach((ip) => !out.includes(ip) && out.push(ip));
-  add(r.view.endpoints.filter((e) => mine.has(e.networkId) && e.ready !== false && e.name?.toLowerCase() === q).map((e) => e.ip));
+  add(r.view.endpoints.filter((e) => mine.has(e.networkId) && e.ready !== false && e.name?.toLowerCase() === q).flatMap(addrs));
   if (out.length) return out;
   for (const s of r.services) {
     const view = r.view.services.find((v) => v.id === s.id);

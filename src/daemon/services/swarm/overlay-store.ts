@@ -36,6 +36,8 @@ export interface OverlayReply {
   networks: SwarmNetwork[];
   /** service id → name, aliases by network and endpoint mode (embedded DNS). */
   services: Array<{ id: string; name: string; mode: 'vip' | 'dnsrr'; aliases: Record<string, string[]> }>;
+  /** The swarm's VXLAN UDP port (`swarm init --data-path-port`); absent from managers before it was sent: 4789. */
+  dataPathPort?: number;
 }
 
 /** A plain container of a node on an attachable overlay network (`run --network`, `network connect`). */
@@ -49,7 +51,8 @@ export interface NodeAttachment {
 /** `attachments/<node id>`: the node's attachments with the addresses the allocator gave them. */
 interface AttachmentsRecord {
   nodeId: string;
-  items: Array<NodeAttachment & { ip: string }>;
+  /** `ip6`: on a dual-stack network. */
+  items: Array<NodeAttachment & { ip: string; ip6?: string }>;
 }
 
 const attachmentOwner = (nodeId: string, a: { containerId: string; networkId: string }) => `att:${nodeId}/${a.containerId}/${a.networkId}`;
@@ -77,7 +80,12 @@ export async function syncAttachments(store: ClusterStore, nodeId: string, want:
     }
     const fresh = await withAllocator(store, (al) => {
       for (const a of gone) al.releaseOwner(attachmentOwner(nodeId, a));
-      return added.filter((a) => al.network(a.networkId)).map((a) => ({ ...a, ip: al.allocateIp(a.networkId, attachmentOwner(nodeId, a)) }));
+      return added
+        .filter((a) => al.network(a.networkId))
+        .map((a) => {
+          const ip6 = al.allocateIp6(a.networkId, attachmentOwner(nodeId, a));
+          return { ...a, ip: al.allocateIp(a.networkId, attachmentOwner(nodeId, a)), ...(ip6 ? { ip6 } : {}) };
+        });
     });
     const next: AttachmentsRecord = { nodeId, items: [...items.filter((a) => wantKeys.has(k(a))), ...fresh] };
     if (cur ? await store.replace(key, next, cur.version) : await store.create(key, next)) return;
@@ -116,21 +124,28 @@ function onlyOne<T>(xs: T[]): T | undefined {
 }
 
 /** Allocates and stores a new overlay network (or the ingress network). */
-export async function createNetwork(store: ClusterStore, req: { name: string; subnet?: string; gateway?: string; attachable?: boolean; internal?: boolean; ingress?: boolean; labels?: Record<string, string>; options?: Record<string, string> }): Promise<SwarmNetwork> {
+export async function createNetwork(store: ClusterStore, req: {
+  name: string; subnet?: string; gateway?: string; attachable?: boolean; internal?: boolean; ingress?: boolean; labels?: Record<string, string>; options?: Record<string, string>;
+  /** Dual stack (`--ipv6`), with the IPv6 subnet asked for (else a random unique-local /64). */
+  ipv6?: boolean; subnet6?: string; gateway6?: string;
+}): Promise<SwarmNetwork> {
   const all = await listNetworks(store);
   if (all.some((n) => n.Name === req.name)) throw new ApiError(409, `network with name ${req.name} already exists`);
   if (req.ingress && all.some((n) => n.Ingress)) throw new ApiError(403, `ingress network already exists`);
   const id = newId();
   const alloc = await withAllocator(store, (a) => {
     try {
-      return a.allocateNetwork(id, { subnet: req.subnet, gateway: req.gateway });
+      return a.allocateNetwork(id, { subnet: req.subnet, gateway: req.gateway, ipv6: req.ipv6, subnet6: req.subnet6, gateway6: req.gateway6 });
     } catch (e) {
       throw new ApiError(400, (e as Error).message);
     }
   });
   const net: SwarmNetwork = {
-    Name: req.name, Id: id, Created: now(), Scope: 'swarm', Driver: 'overlay', EnableIPv4: true, EnableIPv6: false,
-    IPAM: { Driver: 'default', Options: null, Config: [{ Subnet: alloc.subnet, Gateway: alloc.gateway }] },
+    Name: req.name, Id: id, Created: now(), Scope: 'swarm', Driver: 'overlay', EnableIPv4: true, EnableIPv6: !!alloc.subnet6,
+    IPAM: {
+      Driver: 'default', Options: null,
+      Config: [{ Subnet: alloc.subnet, Gateway: alloc.gateway }, ...(alloc.subnet6 ? [{ Subnet: alloc.subnet6, Gateway: alloc.gateway6! }] : [])],
+    },
     Internal: !!req.internal, Attachable: !!req.attachable, Ingress: !!req.ingress, ConfigFrom: { Network: '' }, ConfigOnly: false, Containers: {},
     Options: { ...(req.options ?? {}), 'com.docker.network.driver.overlay.vxlanid_list': String(alloc.vni) },
     Labels: req.labels ?? {},
@@ -220,7 +235,10 @@ export async function taskAttachments(store: ClusterStore, svc: ServiceRecord, t
       .filter((id) => a.network(id))
       .map((id) => {
         const n = nets.find((x) => x.Id === id)!;
-        return { Network: { ID: id, Spec: { Name: n.Name, Labels: n.Labels, ...(n.Ingress ? { Ingress: true } : {}) } }, Addresses: [`${a.allocateIp(id, `task:${taskId}`)}/${a.network(id)!.subnet.split('/')[1]}`], Aliases: aliasesOf(id) };
+        const net = a.network(id)!;
+        const ip6 = a.allocateIp6(id, `task:${taskId}`);
+        const addresses = [`${a.allocateIp(id, `task:${taskId}`)}/${net.subnet.split('/')[1]}`, ...(ip6 ? [`${ip6}/${net.subnet6!.split('/')[1]}`] : [])];
+        return { Network: { ID: id, Spec: { Name: n.Name, Labels: n.Labels, ...(n.Ingress ? { Ingress: true } : {}) } }, Addresses: addresses, Aliases: aliasesOf(id) };
       }),
   );
 }
@@ -239,7 +257,8 @@ export async function sweepLeases(store: ClusterStore, nodes: NodeRecord[], task
   await withAllocator(store, (a) => {
     for (const id of Object.keys(a.state.networks)) {
       if (!nets.some((n) => n.Id === id)) continue;
-      for (const [ip, owner] of Object.entries(a.state.networks[id]!.leases)) {
+      const n = a.state.networks[id]!;
+      for (const [ip, owner] of [...Object.entries(n.leases), ...Object.entries(n.leases6 ?? {})]) {
         const gone =
           (owner.startsWith('task:') && !liveTasks.has(owner)) ||
           (owner.startsWith('node:') && !nodeIds.has(owner)) ||
@@ -253,13 +272,14 @@ export async function sweepLeases(store: ClusterStore, nodes: NodeRecord[], task
 
 /** The whole cluster as the data planes see it. */
 export async function overlayReply(store: ClusterStore): Promise<OverlayReply> {
-  const [nodes, nets, tasks, services, alloc, attachments] = await Promise.all([
+  const [nodes, nets, tasks, services, alloc, attachments, cluster] = await Promise.all([
     store.list<NodeRecord>('nodes/'),
     listNetworks(store),
     store.list<TaskRecord>('tasks/'),
     store.list<ServiceRecord>('services/'),
     store.get<AllocatorState>(ALLOC_KEY),
     store.list<AttachmentsRecord>('attachments/'),
+    store.get<ClusterRecord>('cluster'),
   ]);
   const state = alloc?.value ?? emptyState();
   const view: ClusterView = { nodes: [], networks: [], endpoints: [], services: [] };
@@ -269,23 +289,24 @@ export async function overlayReply(store: ClusterStore): Promise<OverlayReply> {
     if (!a) continue;
     const nodeAddresses: Record<string, string> = {};
     if (n.Ingress) for (const [ip, owner] of Object.entries(a.leases)) if (owner.startsWith('node:')) nodeAddresses[owner.slice(5)] = ip;
-    view.networks.push({ id: n.Id, vni: a.vni, subnet: a.subnet, ...(n.Ingress ? { ingress: true, nodeAddresses } : {}) });
+    view.networks.push({ id: n.Id, vni: a.vni, subnet: a.subnet, ...(a.subnet6 ? { subnet6: a.subnet6 } : {}), ...(n.Ingress ? { ingress: true, nodeAddresses } : {}) });
   }
   for (const { value: t } of tasks) {
     if (!t.NodeID || isTerminal(t.Status.State)) continue;
     for (const att of (t.NetworksAttachments ?? []) as Obj[]) {
       const ip = String(att.Addresses?.[0] ?? '').split('/')[0]!;
       if (!ip) continue;
+      const ip6 = ((att.Addresses ?? []) as string[]).map((x) => x.split('/')[0]!).find((x) => x.includes(':'));
       // Endpoint id `<task>/<network>`: the task's node finds its container (and namespace) by the task id.
       view.endpoints.push({
-        id: `${t.ID}/${att.Network.ID}`, networkId: att.Network.ID, nodeId: t.NodeID, ip, serviceId: t.ServiceID, ready: t.Status.State === 'running' && t.DesiredState === 'running',
+        id: `${t.ID}/${att.Network.ID}`, networkId: att.Network.ID, nodeId: t.NodeID, ip, ...(ip6 ? { ip6 } : {}), serviceId: t.ServiceID, ready: t.Status.State === 'running' && t.DesiredState === 'running' && !t.Status.Unhealthy,
         name: `${t.ServiceName}.${t.Slot ?? t.NodeID}.${t.ID}`,
       });
     }
   }
   // Plain containers' endpoints: `ctr:<container id>/<network>`, so the node finds the container by its id.
   for (const { value: r } of attachments) {
-    for (const a of r.items) view.endpoints.push({ id: `ctr:${a.containerId}/${a.networkId}`, networkId: a.networkId, nodeId: r.nodeId, ip: a.ip, name: a.name, ready: true });
+    for (const a of r.items) view.endpoints.push({ id: `ctr:${a.containerId}/${a.networkId}`, networkId: a.networkId, nodeId: r.nodeId, ip: a.ip, ...(a.ip6 ? { ip6: a.ip6 } : {}), name: a.name, ready: true });
   }
   const out: OverlayReply['services'] = [];
   for (const { value: s } of services) {
@@ -298,5 +319,5 @@ export async function overlayReply(store: ClusterStore): Promise<OverlayReply> {
     for (const a of (s.Spec.TaskTemplate?.Networks ?? []) as Obj[]) aliases[String(a.Target)] = (a.Aliases ?? []) as string[];
     out.push({ id: s.ID, name: s.Spec.Name, mode, aliases });
   }
-  return { view, networks: nets, services: out };
+  return { view, networks: nets, services: out, dataPathPort: cluster?.value.DataPathPort || 4789 };
 }

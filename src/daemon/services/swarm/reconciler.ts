@@ -7,7 +7,7 @@ import { errorMessage } from '../../errors.js';
 import type { ClusterStore } from '../../stores/cluster-store.js';
 import { eligibleNodes, pickNode, satisfies, parseConstraint, spreadPrefs, type Candidate } from './scheduler.js';
 import { ensureIngress, sweepLeases, taskAttachments } from './overlay-store.js';
-import { isTerminal, newId, now, sameSpec, type ClusterRecord, type NodeRecord, type ServiceRecord, type TaskRecord } from './model.js';
+import { isJob, isTerminal, newId, now, sameSpec, wantsRun, type ClusterRecord, type NodeRecord, type ServiceRecord, type TaskRecord } from './model.js';
 
 const DEFAULT_RESTART_DELAY = 5e9;
 
@@ -102,7 +102,7 @@ export class Reconciler {
     for (const t of tasks) {
       if (services.has(t.ServiceID)) continue;
       if (isTerminal(t.Status.State) || !t.NodeID || !ready(byNode.get(t.NodeID))) await this.store.delete(`tasks/${t.ID}`);
-      else if (t.DesiredState === 'running') await this.setDesired(t, 'shutdown');
+      else if (wantsRun(t)) await this.setDesired(t, 'shutdown');
     }
     await this.pruneHistory(tasks, Number(clusterRec?.value.Spec.Orchestration?.TaskHistoryRetentionLimit ?? 5));
     await this.overlayPass(nodes);
@@ -129,6 +129,7 @@ export class Reconciler {
     ready: (n: NodeRecord | undefined) => boolean,
     total: Map<string, number>,
   ): Promise<void> {
+    if (isJob(svc.Spec)) return this.reconcileJob(svc, tasks, candidates, byNode, ready, total);
     const tmpl = svc.Spec.TaskTemplate ?? {};
     const global = !!svc.Spec.Mode?.Global;
     const constraints = ((tmpl.Placement?.Constraints ?? []) as string[]).map(parseConstraint);
@@ -179,7 +180,18 @@ export class Reconciler {
     const { nodes: eligible, explain } = eligibleNodes(tmpl, candidates);
     const prefs = spreadPrefs(tmpl);
     const want = global ? eligible.length : Number(svc.Spec.Mode?.Replicated?.Replicas ?? 1);
-    const replaced = await this.updateStep(svc, tasks, occupied, upToDate, stopping.size, want);
+    // Start first: an old task whose slot (node) has a running task of the new spec ends now.
+    const runningNew = new Set(occupied.filter((t) => t.NodeID && upToDate(t) && t.Status.State === 'running').map(keyOf));
+    for (const t of occupied.filter((x) => !upToDate(x) && runningNew.has(keyOf(x)))) {
+      await this.setDesired(t, 'shutdown');
+      occupied.splice(occupied.indexOf(t), 1);
+      stopping.add(keyOf(t));
+    }
+    const startNew = async (old: TaskRecord) => {
+      const node = global ? byNode.get(old.NodeID) : pickNode(eligible, ofService, total, prefs);
+      await this.createTask(svc, global ? undefined : old.Slot, node?.ID, explain, ofService, total);
+    };
+    const replaced = await this.updateStep(svc, tasks, occupied, upToDate, keyOf, stopping.size, want, startNew);
     for (const t of replaced) {
       occupied.splice(occupied.indexOf(t), 1);
       stopping.add(keyOf(t));
@@ -224,7 +236,16 @@ export class Reconciler {
    * task of the new spec that fails triggers the failure action; no old tasks
    * left and nothing in flight completes the update. Returns the tasks shut down.
    */
-  private async updateStep(svc: ServiceRecord, tasks: TaskRecord[], occupied: TaskRecord[], upToDate: (t: TaskRecord) => boolean, stoppingCount: number, want: number): Promise<TaskRecord[]> {
+  private async updateStep(
+    svc: ServiceRecord,
+    tasks: TaskRecord[],
+    occupied: TaskRecord[],
+    upToDate: (t: TaskRecord) => boolean,
+    keyOf: (t: TaskRecord) => string,
+    stoppingCount: number,
+    want: number,
+    startNew: (old: TaskRecord) => Promise<void>,
+  ): Promise<TaskRecord[]> {
     const us = svc.UpdateStatus;
     if (us && (us.State === 'paused' || us.State === 'rollback_paused')) return [];
     const rollingBack = us?.State === 'rollback_started';
@@ -248,7 +269,9 @@ export class Reconciler {
         return [];
       }
     }
-    const outdated = occupied.filter((t) => t.NodeID && !upToDate(t));
+    // A slot whose new task is already on its way (start-first) is not outdated any more.
+    const replacing = new Set(occupied.filter((t) => upToDate(t) && !isTerminal(t.Status.State)).map(keyOf));
+    const outdated = occupied.filter((t) => t.NodeID && !upToDate(t) && !replacing.has(keyOf(t)));
     const inFlight = stoppingCount + occupied.filter((t) => upToDate(t) && t.NodeID && !isTerminal(t.Status.State) && t.Status.State !== 'running').length;
     if (!outdated.length) {
       // Done when every slot (or eligible node) runs a task of the new spec.
@@ -272,13 +295,100 @@ export class Reconciler {
     if (b.doneAt !== undefined && Date.now() - b.doneAt < Number(cfg.Delay ?? 0) / 1e6) return [];
     const n = Number(cfg.Parallelism ?? 1) === 0 ? outdated.length : Math.min(Number(cfg.Parallelism ?? 1), outdated.length);
     const batch = outdated.sort((x, y) => (x.Slot ?? 0) - (y.Slot ?? 0)).slice(0, n);
-    for (const t of batch) await this.setDesired(t, 'shutdown');
     b.inBatch = true;
     b.doneAt = undefined;
+    if (cfg.Order === 'start-first') {
+      // The new task starts beside the old one, which ends once the new one runs (see reconcileService).
+      for (const t of batch) await startNew(t);
+      return [];
+    }
+    for (const t of batch) await this.setDesired(t, 'shutdown');
     return batch;
   }
 
   private batches = new Map<string, { inBatch: boolean; doneAt?: number }>();
+
+  /**
+   * A job (swarmkit's jobs orchestrator): tasks of the current iteration run
+   * to completion and are never restarted once complete; failed ones are
+   * replaced by the restart policy. A replicated job keeps at most
+   * MaxConcurrent tasks under way until TotalCompletions have completed, each
+   * in its own slot 0..TotalCompletions-1; a global job runs once on every
+   * eligible node. Tasks of earlier iterations still under way end.
+   */
+  private async reconcileJob(
+    svc: ServiceRecord,
+    tasks: TaskRecord[],
+    candidates: Candidate[],
+    byNode: Map<string, NodeRecord>,
+    ready: (n: NodeRecord | undefined) => boolean,
+    total: Map<string, number>,
+  ): Promise<void> {
+    const tmpl = svc.Spec.TaskTemplate ?? {};
+    const global = !!svc.Spec.Mode?.GlobalJob;
+    const iteration = Number(svc.JobStatus?.JobIteration?.Index ?? 0);
+    const restart = tmpl.RestartPolicy ?? {};
+    const delayMs = Number(restart.Delay ?? DEFAULT_RESTART_DELAY) / 1e6;
+    const attempts = Number(restart.MaxAttempts ?? 0);
+    const ofService = new Map<string, number>();
+    const live: TaskRecord[] = [];
+    for (const t of tasks) {
+      if (!wantsRun(t)) continue;
+      if (t.JobIteration?.Index !== iteration) {
+        if (!isTerminal(t.Status.State)) await this.setDesired(t, 'shutdown');
+        continue;
+      }
+      const node = t.NodeID ? byNode.get(t.NodeID) : undefined;
+      if (t.NodeID && !isTerminal(t.Status.State) && (!ready(node) || node!.Spec.Availability === 'drain')) {
+        await this.setDesired(t, 'shutdown');
+        continue;
+      }
+      if (isTerminal(t.Status.State) && t.Status.State !== 'complete' && restart.Condition !== 'none') {
+        const tries = tasks.filter((x) => x.JobIteration?.Index === iteration && (global ? x.NodeID === t.NodeID : x.Slot === t.Slot) && isTerminal(x.Status.State) && x.Status.State !== 'complete').length;
+        if (!(attempts > 0 && tries > attempts) && Date.now() - Date.parse(t.Status.Timestamp) >= delayMs) {
+          await this.setDesired(t, 'shutdown');
+          continue;
+        }
+      }
+      live.push(t);
+      if (t.NodeID && !isTerminal(t.Status.State)) ofService.set(t.NodeID, (ofService.get(t.NodeID) ?? 0) + 1);
+    }
+    const { nodes: eligible, explain } = eligibleNodes(tmpl, candidates);
+    const job = { iteration };
+    if (global) {
+      const have = new Set(live.map((t) => t.NodeID));
+      // All in one write: a client following the job (docker's CLI) counts the nodes from the first tasks it sees.
+      const made: TaskRecord[] = [];
+      for (const n of eligible) if (!have.has(n.ID)) made.push(await this.newTask(svc, undefined, n.ID, explain, job));
+      if (await this.store.createAll(made.map((t) => [`tasks/${t.ID}`, t]))) for (const t of made) this.count(ofService, total, t.NodeID);
+      return;
+    }
+    const prefs = spreadPrefs(tmpl);
+    for (const t of live.filter((x) => !x.NodeID)) {
+      const node = pickNode(eligible, ofService, total, prefs);
+      if (!node) {
+        if (t.Status.Err !== explain) await this.store.update<TaskRecord>(`tasks/${t.ID}`, (x) => (x.NodeID ? undefined : { ...x, Status: { ...x.Status, Err: explain } }));
+        continue;
+      }
+      const ok = await this.store.update<TaskRecord>(`tasks/${t.ID}`, (x) =>
+        x.NodeID || !wantsRun(x) ? undefined : { ...x, NodeID: node.ID, Status: { Timestamp: now(), State: 'assigned', Message: 'scheduler assigned task to node' }, UpdatedAt: now() },
+      );
+      if (ok?.NodeID === node.ID) this.count(ofService, total, node.ID);
+    }
+    const rj = svc.Spec.Mode.ReplicatedJob;
+    const maxConcurrent = Number(rj.MaxConcurrent ?? 1);
+    const completions = Number(rj.TotalCompletions ?? maxConcurrent);
+    const completed = live.filter((t) => t.Status.State === 'complete').length;
+    const active = live.length - completed;
+    const n = Math.min(maxConcurrent - active, completions - completed - active);
+    const used = new Set(live.map((t) => t.Slot ?? 0));
+    for (let i = 0, slot = 0; i < n; i++) {
+      while (used.has(slot)) slot++;
+      used.add(slot);
+      const node = pickNode(eligible, ofService, total, prefs);
+      await this.createTask(svc, slot, node?.ID, explain, ofService, total, job);
+    }
+  }
 
   private async setService(id: string, fn: (s: ServiceRecord) => ServiceRecord): Promise<void> {
     await this.store.update<ServiceRecord>(`services/${id}`, (s) => ({ ...fn(s), UpdatedAt: now() }));
@@ -289,7 +399,22 @@ export class Reconciler {
     total.set(nodeId, (total.get(nodeId) ?? 0) + 1);
   }
 
-  private async createTask(svc: ServiceRecord, slot: number | undefined, nodeId: string | undefined, explain: string, ofService: Map<string, number>, total: Map<string, number>): Promise<void> {
+  private async createTask(
+    svc: ServiceRecord,
+    slot: number | undefined,
+    nodeId: string | undefined,
+    explain: string,
+    ofService: Map<string, number>,
+    total: Map<string, number>,
+    job?: { iteration: number },
+  ): Promise<void> {
+    const task = await this.newTask(svc, slot, nodeId, explain, job);
+    await this.store.create(`tasks/${task.ID}`, task);
+    if (nodeId) this.count(ofService, total, nodeId);
+  }
+
+  /** A new task of the service's current spec, with its overlay addresses (so its node never sees it without them). */
+  private async newTask(svc: ServiceRecord, slot: number | undefined, nodeId: string | undefined, explain: string, job?: { iteration: number }): Promise<TaskRecord> {
     const t = now();
     const task: TaskRecord = {
       ID: newId(),
@@ -304,16 +429,16 @@ export class Reconciler {
       Status: nodeId
         ? { Timestamp: t, State: 'assigned', Message: 'scheduler assigned task to node' }
         : { Timestamp: t, State: 'pending', Message: 'pending task scheduling', Err: explain },
-      DesiredState: 'running',
+      // A job's task runs to completion (swarmkit's desired state Completed).
+      DesiredState: job ? 'complete' : 'running',
+      ...(job ? { JobIteration: { Index: job.iteration } } : {}),
       ServiceName: svc.Spec.Name,
       Endpoint: svc.Spec.EndpointSpec ?? {},
       ...(svc.RegistryAuth ? { RegistryAuth: svc.RegistryAuth } : {}),
     };
-    // Addresses come with the task, so its node never sees it without them.
     const atts = await taskAttachments(this.store, svc, task.ID);
     if (atts.length) task.NetworksAttachments = atts;
-    await this.store.create(`tasks/${task.ID}`, task);
-    if (nodeId) this.count(ofService, total, nodeId);
+    return task;
   }
 
   private async setDesired(t: TaskRecord, state: 'shutdown' | 'remove'): Promise<void> {

@@ -11,7 +11,7 @@ import { peerStream } from './peer.js';
 import { parseConstraint } from './scheduler.js';
 import { releaseService, resolveServiceNetworks, serviceVips } from './overlay-store.js';
 import {
-  errNoSuchService, errNoSuchTask, errOutOfSequence, lookup, newId, now, sameSpec, type NodeRecord, type Obj, type ServiceRecord, type TaskRecord,
+  errNoSuchService, errNoSuchTask, errOutOfSequence, isJob, lookup, newId, now, sameSpec, taskSlotName, type NodeRecord, type Obj, type ServiceRecord, type TaskRecord,
 } from './model.js';
 
 // swarmkit's rule: '_' is allowed inside, which stack service names (<stack>_<service>) need.
@@ -38,20 +38,37 @@ export class ServiceService {
     const cs: Obj = (tt.ContainerSpec ??= {});
     if (!cs.Image) throw new ApiError(400, 'rpc error: code = InvalidArgument desc = ContainerSpec: image reference must be provided');
     tt.Resources ??= { Limits: {}, Reservations: {} };
-    tt.RestartPolicy = { Condition: 'any', Delay: 5e9, MaxAttempts: 0, ...(tt.RestartPolicy ?? {}) };
+    const job = !!(s.Mode?.ReplicatedJob || s.Mode?.GlobalJob);
+    // A job's tasks are meant to end: by default only a failure brings one back.
+    tt.RestartPolicy = { Condition: job ? 'on-failure' : 'any', Delay: 5e9, MaxAttempts: 0, ...(tt.RestartPolicy ?? {}) };
     if (!['none', 'on-failure', 'any'].includes(tt.RestartPolicy.Condition)) throw badRequest(`invalid RestartCondition: ${tt.RestartPolicy.Condition}`);
     tt.Placement ??= {};
     for (const c of (tt.Placement.Constraints ?? []) as string[]) parseConstraint(c);
     tt.ForceUpdate ??= 0;
     tt.Runtime ??= 'container';
+    const count = (v: unknown, what: string) => {
+      if (v !== undefined && (!Number.isInteger(v) || (v as number) < 0)) throw badRequest(`invalid ${what} value ${v}`);
+      return v as number | undefined;
+    };
     if (s.Mode?.Global) s.Mode = { Global: {} };
-    else {
+    else if (s.Mode?.GlobalJob) s.Mode = { GlobalJob: {} };
+    else if (s.Mode?.ReplicatedJob) {
+      // swarmkit's defaults: one task at a time, as many completions as may run at once.
+      const max = count(s.Mode.ReplicatedJob.MaxConcurrent, 'max-concurrent') ?? 1;
+      s.Mode = { ReplicatedJob: { MaxConcurrent: max, TotalCompletions: count(s.Mode.ReplicatedJob.TotalCompletions, 'replicas') ?? max } };
+    } else {
       const r = s.Mode?.Replicated?.Replicas;
       if (r !== undefined && (!Number.isInteger(r) || r < 0)) throw badRequest(`invalid replicas value ${r}`);
       s.Mode = { Replicated: { Replicas: r ?? 1 } };
     }
-    s.UpdateConfig = { Parallelism: 1, FailureAction: 'pause', Monitor: 5e9, MaxFailureRatio: 0, Order: 'stop-first', ...(s.UpdateConfig ?? {}) };
-    s.RollbackConfig = { Parallelism: 1, FailureAction: 'pause', Monitor: 5e9, MaxFailureRatio: 0, Order: 'stop-first', ...(s.RollbackConfig ?? {}) };
+    for (const k of ['UpdateConfig', 'RollbackConfig']) {
+      // Jobs are not rolled out: each update starts a new run instead.
+      if (job) continue;
+      s[k] = { Parallelism: 1, FailureAction: 'pause', Monitor: 5e9, MaxFailureRatio: 0, Order: 'stop-first', ...(s[k] ?? {}) };
+      const order = s[k].Order || 'stop-first';
+      if (order !== 'stop-first' && order !== 'start-first') throw badRequest(`unrecognized update order ${order}`);
+      s[k].Order = order;
+    }
     const ep: Obj = (s.EndpointSpec ??= { Mode: 'vip' });
     ep.Mode ??= 'vip';
     ep.Ports = ((ep.Ports ?? []) as Obj[]).map((p) => {
@@ -75,10 +92,26 @@ export class ServiceService {
     const out: Obj = {
       ID: s.ID, Version: { Index: v.version }, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt, Spec: s.Spec,
       ...(s.PreviousSpec ? { PreviousSpec: s.PreviousSpec } : {}), Endpoint: s.Endpoint, ...(s.UpdateStatus ? { UpdateStatus: s.UpdateStatus } : {}),
+      ...(s.JobStatus ? { JobStatus: s.JobStatus } : {}),
     };
     if (tasks && nodes && alive) {
-      const mine = tasks.filter((t) => t.ServiceID === s.ID);
       const up = (id: string) => alive.has(id) && nodes.has(id);
+      const mode = s.Spec.Mode ?? {};
+      if (mode.ReplicatedJob || mode.GlobalJob) {
+        // swarmkit's ListServiceStatuses for jobs: only the current iteration counts. A replicated job
+        // desires what may still run at once; a global job the tasks that have not completed yet.
+        const cur = tasks.filter((t) => t.ServiceID === s.ID && t.JobIteration?.Index === (s.JobStatus?.JobIteration.Index ?? 0));
+        const completed = cur.filter((t) => t.Status.State === 'complete').length;
+        out.ServiceStatus = {
+          RunningTasks: cur.filter((t) => t.Status.State === 'running' && up(t.NodeID)).length,
+          DesiredTasks: mode.ReplicatedJob
+            ? Math.max(0, Math.min(Number(mode.ReplicatedJob.MaxConcurrent), Number(mode.ReplicatedJob.TotalCompletions) - completed))
+            : cur.filter((t) => t.DesiredState === 'complete' && t.Status.State !== 'complete').length,
+          CompletedTasks: completed,
+        };
+        return out;
+      }
+      const mine = tasks.filter((t) => t.ServiceID === s.ID);
       out.ServiceStatus = {
         RunningTasks: mine.filter((t) => t.Status.State === 'running' && up(t.NodeID)).length,
         DesiredTasks: s.Spec.Mode?.Global ? mine.filter((t) => t.DesiredState === 'running').length : Number(s.Spec.Mode?.Replicated?.Replicas ?? 0),
@@ -103,6 +136,7 @@ export class ServiceService {
     const store = this.store();
     await resolveServiceNetworks(store, s);
     const rec: ServiceRecord = { ID: newId(), Version: { Index: 0 }, CreatedAt: t, UpdatedAt: t, Spec: s, Endpoint: this.endpoint(s), ...(registryAuth ? { RegistryAuth: registryAuth } : {}) };
+    if (s.Mode.ReplicatedJob || s.Mode.GlobalJob) rec.JobStatus = { JobIteration: { Index: 0 }, LastExecution: t };
     // VIPs before the record: the reconciler makes tasks as soon as it sees it, and DNS answers with them.
     const vips = await serviceVips(store, rec);
     if (vips.length) rec.Endpoint.VirtualIPs = vips;
@@ -122,7 +156,7 @@ export class ServiceService {
         return (
           f('id', (x) => s.ID.startsWith(x)) &&
           f('name', (x) => s.Spec.Name.startsWith(x)) &&
-          f('mode', (x) => (x === 'global' ? !!s.Spec.Mode?.Global : x === 'replicated' ? !!s.Spec.Mode?.Replicated : false)) &&
+          f('mode', (x) => x === modeName(s.Spec.Mode)) &&
           f('label', (x) => labelMatch(s.Spec.Labels, x))
         );
       })
@@ -154,13 +188,18 @@ export class ServiceService {
       await resolveServiceNetworks(this.store(), next);
     }
     if (next.Name !== cur.value.Spec.Name) throw new ApiError(400, 'rpc error: code = Unimplemented desc = renaming services is not supported');
+    if (isJob(next) !== isJob(cur.value.Spec)) throw new ApiError(400, 'rpc error: code = Unimplemented desc = service mode change is not allowed');
     const rec: ServiceRecord = { ...cur.value, Spec: next, PreviousSpec: cur.value.Spec, UpdatedAt: now(), Endpoint: this.endpoint(next), ...(registryAuth ? { RegistryAuth: registryAuth } : {}) };
     const vips = await serviceVips(this.store(), rec);
     if (vips.length) rec.Endpoint.VirtualIPs = vips;
     // A new task template or endpoint means new tasks: the reconciler rolls them out.
     const changed = (k: string) => !sameSpec(next[k], cur.value.Spec[k]);
-    if (rollback) rec.UpdateStatus = { State: 'rollback_started', StartedAt: now(), Message: 'manually requested rollback' };
+    if (next.Mode?.ReplicatedJob || next.Mode?.GlobalJob) {
+      // As swarmkit: every update of a job runs it again, as a new iteration (numbered by the service's version).
+      rec.JobStatus = { JobIteration: { Index: cur.version }, LastExecution: now() };
+    } else if (rollback) rec.UpdateStatus = { State: 'rollback_started', StartedAt: now(), Message: 'manually requested rollback' };
     else if (changed('TaskTemplate') || changed('EndpointSpec')) rec.UpdateStatus = { State: 'updating', StartedAt: now(), Message: 'update in progress' };
+
     if (!(await this.store().replace(`services/${rec.ID}`, rec, cur.version))) throw errOutOfSequence();
     return { Warnings: [] };
   }
@@ -175,7 +214,8 @@ export class ServiceService {
 
   private taskView(v: Versioned<TaskRecord>): Obj {
     const { ServiceName: _n, Endpoint: _e, RegistryAuth: _a, ...t } = v.value;
-    return { ...t, Version: { Index: v.version } };
+    const { Unhealthy: _u, ...status } = t.Status;
+    return { ...t, Status: status, Version: { Index: v.version } };
   }
 
   async tasks(filters: Map<string, string[]>): Promise<Obj[]> {
@@ -197,7 +237,7 @@ export class ServiceService {
       .filter((v) => {
         const t = v.value;
         const f = (k: string, test: (x: string) => boolean) => !filters.has(k) || filters.get(k)!.some(test);
-        const name = `${t.ServiceName}.${t.Slot ?? t.NodeID}`;
+        const name = taskSlotName(t);
         return (
           (!svcFilter || svcFilter.has(t.ServiceID)) &&
           (!nodeFilter || nodeFilter.has(t.NodeID)) &&
@@ -265,6 +305,11 @@ export class ServiceService {
       }),
     );
   }
+}
+
+/** The `mode` filter's names (moby's GetServices). */
+function modeName(m: Obj | undefined): string {
+  return m?.Global ? 'global' : m?.ReplicatedJob ? 'replicated-job' : m?.GlobalJob ? 'global-job' : 'replicated';
 }
 
 function labelMatch(labels: Record<string, string> | undefined, f: string): boolean {

@@ -1,10 +1,12 @@
 // `/networks` for swarm-scoped (overlay) networks: created, listed and removed
 // on managers through the cluster store; a worker lists the ones it has a
 // task on (as dockerd does), from what its managers last told it.
-import crypto from 'node:crypto';
 import { ApiError, badRequest } from '../../errors.js';
 import { macFromIp } from '../../system/overlay/allocator.js';
+import { espUnsupported } from '../../system/overlay/ipsec.js';
+import { isCidr6 } from '../../system/ipnet.js';
 import type { ClusterService } from './cluster-service.js';
+import { overlayEndpointId } from './container-networks.js';
 import { createNetwork, findNetwork, listNetworks, removeNetwork, type OverlayReply, type SwarmNetwork } from './overlay-store.js';
 import type { Obj } from './model.js';
 
@@ -15,14 +17,20 @@ export class SwarmNetworks {
     private cluster: ClusterService,
     /** The last cluster view this node's data plane received (workers list networks from it). */
     private lastReply: () => OverlayReply | undefined,
-    /** The local container of a task (for `network inspect`'s Containers). */
-    private containerOfTask: (taskId: string) => { id: string; name: string } | undefined = () => undefined,
+    /** The local container of a task's endpoint on a network (for `network inspect`'s Containers); undefined for a plain container that left it. */
+    private containerOfTask: (taskId: string, networkId: string) => { id: string; name: string } | undefined = () => undefined,
     /** Attaches a plain container to an attachable swarm network; false when `ref` names none. */
-    private attach: (ref: string, container: string) => boolean = () => false,
+    private attach: (ref: string, container: string) => Promise<boolean> = async () => false,
+    /** Detaches a plain container from a swarm network (its interface gone when this resolves); false when `ref` names none. */
+    private detach: (ref: string, container: string) => Promise<boolean> = async () => false,
   ) {}
 
   async connect(ref: string, container: string): Promise<boolean> {
     return this.attach(ref, container);
+  }
+
+  async disconnect(ref: string, container: string): Promise<boolean> {
+    return this.detach(ref, container);
   }
 
   async create(body: Obj): Promise<{ Id: string; Warning: string }> {
@@ -32,14 +40,23 @@ export class SwarmNetworks {
     const name = String(body.Name ?? '');
     if (!name) throw badRequest('invalid name: network name must not be empty');
     if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw badRequest(`invalid network name "${name}", only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-    if (body.EnableIPv6) throw badRequest('IPv6 overlay networks are not supported by berth yet');
-    if (body.Options?.encrypted !== undefined) throw badRequest('encrypted overlay networks (--opt encrypted) are not supported by berth yet');
+    if (body.Options?.encrypted !== undefined) {
+      // docker's nodes find out when a task joins the network; with no ESP in the kernel here, say so before anything is made.
+      const why = await espUnsupported();
+      if (why) throw badRequest(`cannot create encrypted network ${name}: required modules to install IPSEC rules are missing on host (the kernel has no IPsec ESP: ${why})`);
+      throw badRequest('encrypted overlay networks (--opt encrypted) are not supported by berth yet');
+    }
     const cfg = ((body.IPAM?.Config ?? []) as Obj[]).filter((c) => c.Subnet);
-    if (cfg.length > 1) throw badRequest('overlay networks take one subnet in berth');
+    const v4 = cfg.filter((c) => !isCidr6(String(c.Subnet)));
+    const v6 = cfg.filter((c) => isCidr6(String(c.Subnet)));
+    if (v4.length > 1 || v6.length > 1) throw badRequest('overlay networks take one subnet per address family in berth');
+    if (body.EnableIPv4 === false) throw badRequest('IPv6-only networks (--ipv4=false) are not supported by berth yet: leave IPv4 on');
+    if (v6.length && !body.EnableIPv6) throw badRequest(`invalid network config: IPv6 subnet ${v6[0]!.Subnet} needs IPv6 enabled on the network (--ipv6)`);
     const ingress = !!body.Ingress;
     const net = await createNetwork(store, {
-      name, subnet: cfg[0]?.Subnet, gateway: cfg[0]?.Gateway || undefined, attachable: !!body.Attachable, internal: !!body.Internal, ingress,
+      name, subnet: v4[0]?.Subnet, gateway: v4[0]?.Gateway || undefined, attachable: !!body.Attachable, internal: !!body.Internal, ingress,
       labels: body.Labels ?? {}, options: body.Options ?? {},
+      ipv6: !!body.EnableIPv6, subnet6: v6[0]?.Subnet, gateway6: v6[0]?.Gateway || undefined,
     });
     return { Id: net.Id, Warning: '' };
   }
@@ -95,10 +112,12 @@ export class SwarmNetworks {
     const containers: Record<string, unknown> = {};
     for (const e of eps) {
       if (e.nodeId !== self) continue;
-      const c = this.containerOfTask(e.id.split('/')[0]!);
+      const c = this.containerOfTask(e.id.split('/')[0]!, n.Id);
       if (!c) continue;
-      const endpointId = crypto.createHash('sha256').update(`${n.Id}/${c.id}`).digest('hex');
-      containers[c.id] = { Name: c.name, EndpointID: endpointId, MacAddress: e.mac ?? macFromIp(e.ip), IPv4Address: `${e.ip}/${prefix}`, IPv6Address: '' };
+      const prefix6 = n.IPAM.Config.find((x) => isCidr6(x.Subnet))?.Subnet.split('/')[1];
+      containers[c.id] = {
+        Name: c.name, EndpointID: overlayEndpointId(n.Id, c.id), MacAddress: e.mac ?? macFromIp(e.ip), IPv4Address: `${e.ip}/${prefix}`, IPv6Address: e.ip6 && prefix6 ? `${e.ip6}/${prefix6}` : '',
+      };
     }
     const on = new Set(eps.map((e) => e.nodeId));
     for (const id of Object.keys(r.view.networks.find((x) => x.id === n.Id)?.nodeAddresses ?? {})) on.add(id);

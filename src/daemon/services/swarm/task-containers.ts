@@ -8,12 +8,12 @@ import type { ContainerService } from '../container-service.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Payloads, TaskContainer, TaskRuntime } from './agent.js';
-import type { Obj, TaskRecord } from './model.js';
+import { taskSlotName, type Obj, type TaskRecord } from './model.js';
 
 const TASK_LABEL = 'com.docker.swarm.task.id';
 
 export function taskContainerName(t: TaskRecord): string {
-  return `${t.ServiceName}.${t.Slot ?? t.NodeID}.${t.ID}`;
+  return `${taskSlotName(t)}.${t.ID}`;
 }
 
 /** The container create body for a task (ContainerSpec, resources, host-mode ports). */
@@ -27,7 +27,7 @@ export function containerBody(t: TaskRecord, nodeId: string): Obj {
     'com.docker.swarm.service.name': t.ServiceName,
     'com.docker.swarm.task': '',
     [TASK_LABEL]: t.ID,
-    'com.docker.swarm.task.name': `${t.ServiceName}.${t.Slot ?? t.NodeID}`,
+    'com.docker.swarm.task.name': taskSlotName(t),
   };
   const exposed: Record<string, object> = {};
   const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
@@ -49,6 +49,8 @@ export function containerBody(t: TaskRecord, nodeId: string): Obj {
     Hostname: cs.Hostname ?? '',
     WorkingDir: cs.Dir ?? '',
     User: cs.User ?? '',
+    // The service's health check replaces the image's; the agent holds the task in `starting` until it passes.
+    ...(cs.Healthcheck ? { Healthcheck: cs.Healthcheck } : {}),
     Tty: !!cs.TTY,
     OpenStdin: !!cs.OpenStdin,
     StopSignal: cs.StopSignal,
@@ -125,6 +127,7 @@ export class TaskContainers implements TaskRuntime {
         exitCode: r.state.ExitCode,
         pid: r.state.Pid,
         error: r.state.Error,
+        health: r.state.Health?.Status,
       }));
   }
 

@@ -10,7 +10,11 @@
  * leased, and addresses handed out in order after the last one (a released
  * address is not reused at once, so stale ARP/fdb entries elsewhere do no harm).
  */
-import { parseCidr, formatCidr, intToIp, ipToInt, contains, overlaps, within, type Cidr } from '../ipnet.js';
+import { randomBytes } from 'node:crypto';
+import {
+  parseCidr, formatCidr, intToIp, ipToInt, contains, overlaps, within, type Cidr,
+  parseCidr6, formatCidr6, contains6, overlaps6, ip6ToBig, bigToIp6, pickSubnet6, type Cidr6,
+} from '../ipnet.js';
 
 export interface NetworkAllocation {
   vni: number;
@@ -20,6 +24,12 @@ export interface NetworkAllocation {
   leases: Record<string, string>;
   /** Last leased address (as a number), where the next search starts. */
   last: number;
+  /** Dual stack (`network create --ipv6`): the IPv6 subnet, its gateway (never leased) and leases, as for IPv4. */
+  subnet6?: string;
+  gateway6?: string;
+  leases6?: Record<string, string>;
+  /** Last leased IPv6 address (a decimal bigint: JSON has no 128-bit numbers). */
+  last6?: string;
 }
 
 export interface AllocatorState {
@@ -73,7 +83,7 @@ export class OverlayAllocator {
    * (the same allocation comes back). `subnet`/`gateway` as the user asked
    * (`network create --subnet --gateway`), else the first free /24 of the pools.
    */
-  allocateNetwork(id: string, req: { subnet?: string; gateway?: string; vni?: number } = {}): NetworkAllocation {
+  allocateNetwork(id: string, req: { subnet?: string; gateway?: string; vni?: number; ipv6?: boolean; subnet6?: string; gateway6?: string } = {}): NetworkAllocation {
     const have = this.state.networks[id];
     if (have) return structuredClone(have);
     const vni = req.vni ?? this.freeVni();
@@ -93,6 +103,7 @@ export class OverlayAllocator {
     if (!contains(subnet, gateway) || ipToInt(gateway) === subnet.base || ipToInt(gateway) === broadcast(subnet))
       throw new AllocationError(`no matching subnet for gateway ${gateway}`);
     const alloc: NetworkAllocation = { vni, subnet: formatCidr(subnet), gateway, leases: {}, last: ipToInt(gateway) };
+    if (req.ipv6 || req.subnet6) Object.assign(alloc, this.allocateSubnet6(req.subnet6, req.gateway6));
     this.state.networks[id] = alloc;
     return structuredClone(alloc);
   }
@@ -132,14 +143,46 @@ export class OverlayAllocator {
     throw new AllocationError(`no available addresses on this pool (network ${networkId}, ${n.subnet})`);
   }
 
+  /**
+   * An IPv6 address on a dual-stack network for `owner` (the same owner gets
+   * its lease back), the next free one after the last lease; undefined on an
+   * IPv4-only network.
+   */
+  allocateIp6(networkId: string, owner: string): string | undefined {
+    const n = this.mustNetwork(networkId);
+    if (!n.subnet6) return undefined;
+    const leases = (n.leases6 ??= {});
+    const held = Object.entries(leases).find(([, o]) => o === owner);
+    if (held) return held[0];
+    const subnet = parseCidr6(n.subnet6);
+    const size = 1n << BigInt(128 - subnet.prefix);
+    // The subnet-router anycast address (base) is never leased; the search is bounded (a /64 is never full here).
+    const span = size - 1n;
+    let cur = BigInt(n.last6 ?? String(ip6ToBig(n.gateway6!)));
+    for (let i = 0; i < 1_000_000 && BigInt(i) < span; i++) {
+      cur = cur + 1n >= subnet.base + size ? subnet.base + 1n : cur + 1n;
+      const ip = bigToIp6(cur);
+      if (ip === n.gateway6 || leases[ip] !== undefined) continue;
+      leases[ip] = owner;
+      n.last6 = String(cur);
+      return ip;
+    }
+    throw new AllocationError(`no available addresses on this pool (network ${networkId}, ${n.subnet6})`);
+  }
+
   releaseIp(networkId: string, ip: string): void {
     const n = this.state.networks[networkId];
-    if (n) delete n.leases[ip];
+    if (!n) return;
+    delete n.leases[ip];
+    if (n.leases6) delete n.leases6[ip];
   }
 
   /** Releases every lease of `owner` on every network (a task or service gone). */
   releaseOwner(owner: string): void {
-    for (const n of Object.values(this.state.networks)) for (const [ip, o] of Object.entries(n.leases)) if (o === owner) delete n.leases[ip];
+    for (const n of Object.values(this.state.networks)) {
+      for (const [ip, o] of Object.entries(n.leases)) if (o === owner) delete n.leases[ip];
+      for (const [ip, o] of Object.entries(n.leases6 ?? {})) if (o === owner) delete n.leases6![ip];
+    }
   }
 
   /** A service's virtual IP on a network (lease owner `vip:<service>`). */
@@ -161,6 +204,29 @@ export class OverlayAllocator {
     const n = this.state.networks[id];
     if (!n) throw new AllocationError(`network ${id} not found`);
     return n;
+  }
+
+  /** A network's IPv6 subnet: the one asked for (no overlap with another network's), else a random unique-local /64. */
+  private allocateSubnet6(want?: string, gateway?: string): Pick<NetworkAllocation, 'subnet6' | 'gateway6' | 'leases6' | 'last6'> {
+    const used = Object.values(this.state.networks).filter((n) => n.subnet6).map((n) => parseCidr6(n.subnet6!));
+    let subnet: Cidr6;
+    if (want) {
+      try {
+        subnet = parseCidr6(want);
+      } catch (e) {
+        throw new AllocationError((e as Error).message);
+      }
+      if (subnet.prefix > 126) throw new AllocationError(`invalid subnet ${want}: too small for an overlay network`);
+      if (used.some((u) => overlaps6(u, subnet))) throw new AllocationError('invalid pool request: Pool overlaps with other one on this address space');
+    } else {
+      const picked = pickSubnet6(used, () => BigInt(`0x${randomBytes(8).toString('hex')}`));
+      if (!picked) throw new AllocationError('could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network');
+      subnet = picked;
+    }
+    const gw = gateway ?? bigToIp6(subnet.base + 1n);
+    if (!contains6(subnet, gw) || ip6ToBig(gw) === subnet.base) throw new AllocationError(`no matching subnet for gateway ${gw}`);
+    const gw6 = bigToIp6(ip6ToBig(gw));
+    return { subnet6: formatCidr6(subnet), gateway6: gw6, leases6: {}, last6: String(ip6ToBig(gw6)) };
   }
 
   private subnets(): Cidr[] {

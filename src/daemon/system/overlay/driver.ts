@@ -20,7 +20,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import { isIPv4 } from 'node:net';
-import { parseCidr, contains } from '../ipnet.js';
+import { parseCidr, contains, parseCidr6, contains6 } from '../ipnet.js';
 import { macFromIp } from './allocator.js';
 import { NetnsExec, isGone } from './netexec.js';
 import {
@@ -63,6 +63,8 @@ export interface OverlayNetworkSpec {
   vni: number;
   /** The network's subnet, e.g. 10.0.1.0/24. */
   subnet: string;
+  /** Dual stack: its IPv6 subnet (endpoints then have an IPv6 address too). */
+  subnet6?: string;
   /**
    * This node's own address on the network (docker's per-node ingress
    * endpoint). Required for the ingress network; other nodes add it with
@@ -75,6 +77,8 @@ export interface OverlayNetworkSpec {
 
 export interface RemoteEndpoint {
   ip: string;
+  /** Its IPv6 address on a dual-stack network (same MAC). */
+  ip6?: string;
   /** Default: derived from the IP like docker (02:42:…). */
   mac?: string;
   /** The advertise address of the node the endpoint lives on. */
@@ -87,6 +91,8 @@ export interface EndpointSpec {
   /** The container's network namespace file. */
   netns: string;
   ip: string;
+  /** Its IPv6 address on a dual-stack network. */
+  ip6?: string;
   mac?: string;
   /** Interface name inside; default: the lowest free ethN. */
   ifname?: string;
@@ -120,7 +126,8 @@ export interface OverlayState {
 interface NetModel {
   spec: OverlayNetworkSpec;
   peers: Set<string>;
-  remotes: Map<string, { mac: string; vtep: string }>;
+  /** IPv4 address → the remote endpoint. */
+  remotes: Map<string, { mac: string; vtep: string; ip6?: string }>;
 }
 
 interface EndpointModel {
@@ -236,13 +243,17 @@ export class OverlayDriver {
     return this.serial(async () => {
       const net = this.mustNet(networkId);
       if (!isIPv4(ep.ip) || !isIPv4(ep.vtep)) throw new Error(`invalid remote endpoint ${ep.ip} on ${ep.vtep}`);
+      if (ep.ip6 && !(net.spec.subnet6 && contains6(parseCidr6(net.spec.subnet6), ep.ip6))) throw new Error(`address ${ep.ip6} is not in the IPv6 subnet of network ${networkId}`);
       const mac = (ep.mac ?? macFromIp(ep.ip)).toLowerCase();
       const vx = vxlanName(this.names, net.spec.vni);
       const old = net.remotes.get(ep.ip);
       if (old && old.mac !== mac) await this.host.bridge(['fdb', 'del', old.mac, 'dev', vx, 'self']).catch(ignoreGone);
+      if (old?.ip6 && old.ip6 !== ep.ip6) await this.host.ip(['-6', 'neigh', 'del', old.ip6, 'dev', vx]).catch(ignoreGone);
       await this.host.bridge(['fdb', 'replace', mac, 'dev', vx, 'dst', ep.vtep, 'self', 'permanent']);
       await this.host.ip(['neigh', 'replace', ep.ip, 'lladdr', mac, 'dev', vx, 'nud', 'permanent']);
-      net.remotes.set(ep.ip, { mac, vtep: ep.vtep });
+      // The VXLAN device answers neighbour solicitations from these (proxy), as it answers ARP.
+      if (ep.ip6) await this.host.ip(['-6', 'neigh', 'replace', ep.ip6, 'lladdr', mac, 'dev', vx, 'nud', 'permanent']);
+      net.remotes.set(ep.ip, { mac, vtep: ep.vtep, ...(ep.ip6 ? { ip6: ep.ip6 } : {}) });
     });
   }
 
@@ -253,6 +264,7 @@ export class OverlayDriver {
       if (!net || !old) return;
       const vx = vxlanName(this.names, net.spec.vni);
       await this.host.ip(['neigh', 'del', ip, 'dev', vx]).catch(ignoreGone);
+      if (old.ip6) await this.host.ip(['-6', 'neigh', 'del', old.ip6, 'dev', vx]).catch(ignoreGone);
       await this.host.bridge(['fdb', 'del', old.mac, 'dev', vx, 'self']).catch(ignoreGone);
       net.remotes.delete(ip);
     });
@@ -345,7 +357,7 @@ export class OverlayDriver {
       networks: [...this.nets.values()].map((n) => ({
         ...n.spec,
         peers: [...n.peers],
-        remoteEndpoints: [...n.remotes].map(([ip, r]) => ({ ip, mac: r.mac, vtep: r.vtep })),
+        remoteEndpoints: [...n.remotes].map(([ip, r]) => ({ ip, ...(r.ip6 ? { ip6: r.ip6 } : {}), mac: r.mac, vtep: r.vtep })),
       })),
       endpoints: [...this.endpoints.values()].map((e) => ({ ...e.spec, networkId: e.networkId, ifname: e.ifname, mac: e.mac })),
       services: [...this.services.values()].map((s) => ({ networkId: s.networkId, id: s.serviceId, vip: s.vip, backends: [...s.backends] })),
@@ -376,9 +388,9 @@ export class OverlayDriver {
       for (const n of desired.networks) {
         validateNetwork(n);
         this.nets.set(n.id, {
-          spec: { id: n.id, vni: n.vni, subnet: n.subnet, hostAddress: n.hostAddress, ingress: n.ingress },
+          spec: { id: n.id, vni: n.vni, subnet: n.subnet, subnet6: n.subnet6, hostAddress: n.hostAddress, ingress: n.ingress },
           peers: new Set(n.peers.filter((p) => p !== this.opts.advertiseAddr)),
-          remotes: new Map(n.remoteEndpoints.map((r) => [r.ip, { mac: (r.mac ?? macFromIp(r.ip)).toLowerCase(), vtep: r.vtep }])),
+          remotes: new Map(n.remoteEndpoints.map((r) => [r.ip, { mac: (r.mac ?? macFromIp(r.ip)).toLowerCase(), vtep: r.vtep, ...(r.ip6 ? { ip6: r.ip6 } : {}) }])),
         });
       }
       for (const s of desired.services) this.services.set(`${s.networkId}/${s.id}`, { networkId: s.networkId, serviceId: s.id, vip: s.vip, backends: [...s.backends] });
@@ -405,7 +417,7 @@ export class OverlayDriver {
         }
         await attempt(`endpoint ${e.id}`, async () => {
           const hostVeth = hostVethName(this.names, e.id);
-          const spec: EndpointSpec = { id: e.id, netns: e.netns, ip: e.ip, mac: e.mac, ifname: e.ifname, routes: e.routes };
+          const spec: EndpointSpec = { id: e.id, netns: e.netns, ip: e.ip, ip6: e.ip6, mac: e.mac, ifname: e.ifname, routes: e.routes };
           if (await this.linkExists(hostVeth)) {
             // Still plugged: make sure it hangs off the right bridge and is up.
             await this.host.ip(['link', 'set', hostVeth, 'master', bridgeName(this.names, net.spec.vni), 'up']);
@@ -443,32 +455,32 @@ export class OverlayDriver {
       for (const id of [...this.nets.keys()]) if (!wantNets.has(id)) await attempt(`removing network ${id}`, () => this.removeNetwork(id));
       for (const n of desired.networks) {
         await attempt(`network ${n.id}`, async () => {
-          const spec: OverlayNetworkSpec = { id: n.id, vni: n.vni, subnet: n.subnet, hostAddress: n.hostAddress, ingress: n.ingress };
+          const spec: OverlayNetworkSpec = { id: n.id, vni: n.vni, subnet: n.subnet, subnet6: n.subnet6, hostAddress: n.hostAddress, ingress: n.ingress };
           const have = this.nets.get(n.id);
           if (have && have.spec.vni !== n.vni) await this.removeNetwork(n.id);
           const cur = this.nets.get(n.id);
-          if (!cur || cur.spec.subnet !== spec.subnet || cur.spec.hostAddress !== spec.hostAddress || !!cur.spec.ingress !== !!spec.ingress) await this.ensureNetwork(spec);
+          if (!cur || cur.spec.subnet !== spec.subnet || cur.spec.subnet6 !== spec.subnet6 || cur.spec.hostAddress !== spec.hostAddress || !!cur.spec.ingress !== !!spec.ingress) await this.ensureNetwork(spec);
           const net = this.mustNet(n.id);
           const peers = new Set(n.peers.filter((p) => p !== this.opts.advertiseAddr));
           for (const p of [...net.peers]) if (!peers.has(p)) await this.removePeer(n.id, p);
           for (const p of peers) if (!net.peers.has(p)) await this.addPeer(n.id, p);
-          const remotes = new Map(n.remoteEndpoints.map((r) => [r.ip, { mac: (r.mac ?? macFromIp(r.ip)).toLowerCase(), vtep: r.vtep }]));
+          const remotes = new Map(n.remoteEndpoints.map((r) => [r.ip, { mac: (r.mac ?? macFromIp(r.ip)).toLowerCase(), vtep: r.vtep, ip6: r.ip6 }]));
           for (const ip of [...net.remotes.keys()]) if (!remotes.has(ip)) await this.removeRemoteEndpoint(n.id, ip);
           for (const [ip, r] of remotes) {
             const h = net.remotes.get(ip);
-            if (!h || h.mac !== r.mac || h.vtep !== r.vtep) await this.addRemoteEndpoint(n.id, { ip, ...r });
+            if (!h || h.mac !== r.mac || h.vtep !== r.vtep || h.ip6 !== r.ip6) await this.addRemoteEndpoint(n.id, { ip, ...r });
           }
         });
       }
       const wantEps = new Map(desired.endpoints.map((e) => [e.id, e]));
       for (const [id, e] of [...this.endpoints]) {
         const w = wantEps.get(id);
-        const same = w && w.networkId === e.networkId && w.ip === e.spec.ip && w.netns === e.spec.netns && (!w.mac || w.mac.toLowerCase() === e.mac);
+        const same = w && w.networkId === e.networkId && w.ip === e.spec.ip && w.ip6 === e.spec.ip6 && w.netns === e.spec.netns && (!w.mac || w.mac.toLowerCase() === e.mac);
         if (!same) await attempt(`detaching ${id}`, () => this.detach(e.networkId, id));
       }
       for (const e of desired.endpoints) {
         if (this.endpoints.has(e.id)) continue;
-        await attempt(`attaching ${e.id}`, () => this.attach(e.networkId, { id: e.id, netns: e.netns, ip: e.ip, mac: e.mac, ifname: e.ifname, routes: e.routes }));
+        await attempt(`attaching ${e.id}`, () => this.attach(e.networkId, { id: e.id, netns: e.netns, ip: e.ip, ip6: e.ip6, mac: e.mac, ifname: e.ifname, routes: e.routes }));
       }
       const wantSvcs = new Map(desired.services.map((s) => [`${s.networkId}/${s.id}`, s]));
       for (const [k, s] of [...this.services]) if (!wantSvcs.has(k)) await attempt(`removing service ${k}`, () => this.removeService(s.networkId, s.serviceId));
@@ -534,6 +546,7 @@ export class OverlayDriver {
 
   private async plugVeth(net: NetModel, ep: EndpointSpec): Promise<EndpointModel> {
     if (!isIPv4(ep.ip) || !contains(parseCidr(net.spec.subnet), ep.ip)) throw new Error(`address ${ep.ip} is not in the subnet ${net.spec.subnet} of network ${net.spec.id}`);
+    if (ep.ip6 && !(net.spec.subnet6 && contains6(parseCidr6(net.spec.subnet6), ep.ip6))) throw new Error(`address ${ep.ip6} is not in the IPv6 subnet of network ${net.spec.id}`);
     if (!/^\/[\w./@:+-]+$/.test(ep.netns) || !isNetns(ep.netns)) throw new Error(`network namespace ${ep.netns} not found`);
     const ctr = new NetnsExec(ep.netns);
     const hostVeth = hostVethName(this.names, ep.id);
@@ -552,6 +565,8 @@ export class OverlayDriver {
         `link set ${temp} name ${ifname}`,
         `link set ${ifname} address ${mac}`,
         `addr add ${ep.ip}/${prefix} dev ${ifname}`,
+        // No duplicate address detection: the managers hand each address out once (as dockerd's nodad).
+        ...(ep.ip6 ? [`addr add ${ep.ip6}/${parseCidr6(net.spec.subnet6!).prefix} dev ${ifname} nodad`] : []),
         `link set ${ifname} up`,
         'link set lo up',
         ...(ep.routes ?? []).map((r) => `route replace ${r} dev ${ifname}`),
@@ -584,9 +599,20 @@ export class OverlayDriver {
       const [mac, dst] = key.split(' ') as [string, string];
       await this.host.bridge(['fdb', mac === ZERO_MAC ? 'append' : 'replace', mac, 'dev', vx, 'dst', dst, 'self', 'permanent']);
     }
-    const neigh = JSON.parse((await this.host.ip(['-j', 'neigh', 'show', 'dev', vx])) || '[]') as { dst: string; lladdr?: string }[];
-    for (const e of neigh) if (!net.remotes.has(e.dst)) await this.host.ip(['neigh', 'del', e.dst, 'dev', vx]).catch(ignoreGone);
-    for (const [ip, r] of net.remotes) await this.host.ip(['neigh', 'replace', ip, 'lladdr', r.mac, 'dev', vx, 'nud', 'permanent']);
+    const wantV6 = new Set([...net.remotes.values()].map((r) => r.ip6).filter((x): x is string => !!x));
+    for (const fam of ['-4', '-6']) {
+      const neigh = JSON.parse((await this.host.ip(['-j', fam, 'neigh', 'show', 'dev', vx])) || '[]') as { dst: string; lladdr?: string; state?: string[] }[];
+      for (const e of neigh) {
+        // Link-local entries (fe80::) are the kernel's own, not ours.
+        if (fam === '-6' && (wantV6.has(e.dst) || !(e.state ?? []).includes('PERMANENT'))) continue;
+        if (fam === '-4' && net.remotes.has(e.dst)) continue;
+        await this.host.ip([fam, 'neigh', 'del', e.dst, 'dev', vx]).catch(ignoreGone);
+      }
+    }
+    for (const [ip, r] of net.remotes) {
+      await this.host.ip(['neigh', 'replace', ip, 'lladdr', r.mac, 'dev', vx, 'nud', 'permanent']);
+      if (r.ip6) await this.host.ip(['-6', 'neigh', 'replace', r.ip6, 'lladdr', r.mac, 'dev', vx, 'nud', 'permanent']);
+    }
   }
 
   private async syncNetworkContainers(networkId: string): Promise<void> {
@@ -709,6 +735,7 @@ function sameSet(a: string[], b: string[]): boolean {
 function validateNetwork(spec: OverlayNetworkSpec): void {
   if (!Number.isInteger(spec.vni) || spec.vni < 1 || spec.vni > 0xffffff) throw new Error(`invalid VNI ${spec.vni}`);
   const subnet = parseCidr(spec.subnet);
+  if (spec.subnet6) parseCidr6(spec.subnet6);
   if (spec.hostAddress && (!isIPv4(spec.hostAddress) || !contains(subnet, spec.hostAddress)))
     throw new Error(`node address ${spec.hostAddress} is not in the subnet ${spec.subnet} of network ${spec.id}`);
   if (spec.ingress && !spec.hostAddress) throw new Error(`the ingress network ${spec.id} needs the node's address on it`);

@@ -12,6 +12,8 @@ export interface ClusterNetwork {
   id: string;
   vni: number;
   subnet: string;
+  /** Dual stack: the network's IPv6 subnet. */
+  subnet6?: string;
   /** The routing-mesh network: on every node that has an address on it. */
   ingress?: boolean;
   /** node id → that node's own address on the network (the ingress network needs one per node). */
@@ -32,6 +34,8 @@ export interface ClusterEndpoint {
   networkId: string;
   nodeId: string;
   ip: string;
+  /** Its IPv6 address on a dual-stack network. */
+  ip6?: string;
   mac?: string;
   /** The container's netns file; needed only on its own node. Without it the endpoint is not plugged yet. */
   netns?: string;
@@ -85,21 +89,22 @@ export function planNode(nodeId: string, view: ClusterView): OverlayState {
     const peers = [...nodesOf(net)].filter((n) => n !== nodeId).map((n) => addrOf.get(n)!);
     const remote = view.endpoints
       .filter((e) => e.networkId === net.id && e.nodeId !== nodeId && addrOf.has(e.nodeId))
-      .map((e) => ({ ip: e.ip, mac: e.mac, vtep: addrOf.get(e.nodeId)! }));
-    for (const [n, ip] of Object.entries(net.nodeAddresses ?? {})) if (n !== nodeId && addrOf.has(n)) remote.push({ ip, mac: undefined, vtep: addrOf.get(n)! });
+      .map((e) => ({ ip: e.ip, ip6: e.ip6, mac: e.mac, vtep: addrOf.get(e.nodeId)! }));
+    for (const [n, ip] of Object.entries(net.nodeAddresses ?? {})) if (n !== nodeId && addrOf.has(n)) remote.push({ ip, ip6: undefined, mac: undefined, vtep: addrOf.get(n)! });
     state.networks.push({
       id: net.id,
       vni: net.vni,
       subnet: net.subnet,
+      ...(net.subnet6 ? { subnet6: net.subnet6 } : {}),
       hostAddress: net.nodeAddresses?.[nodeId],
       ingress: net.ingress || undefined,
       peers: [...new Set(peers)].sort(),
-      remoteEndpoints: remote.map((r) => (r.mac ? r : { ip: r.ip, vtep: r.vtep })),
+      remoteEndpoints: remote.map((r) => ({ ip: r.ip, ...(r.ip6 ? { ip6: r.ip6 } : {}), ...(r.mac ? { mac: r.mac } : {}), vtep: r.vtep })),
     });
   }
   for (const e of view.endpoints) {
     if (e.nodeId !== nodeId || !e.netns || !hereIds.has(e.networkId)) continue;
-    state.endpoints.push({ id: e.id, networkId: e.networkId, netns: e.netns, ip: e.ip, ...(e.mac ? { mac: e.mac } : {}) });
+    state.endpoints.push({ id: e.id, networkId: e.networkId, netns: e.netns, ip: e.ip, ...(e.ip6 ? { ip6: e.ip6 } : {}), ...(e.mac ? { mac: e.mac } : {}) });
   }
   const ingress = here.find((n) => n.ingress);
   for (const svc of view.services) {
