@@ -243,6 +243,8 @@ const GROUPS: Record<string, { short: string; subs: Record<string, { entry: Entr
         ['join', 'Join a swarm as a node and/or manager', () => import('./commands/swarm_join.js')],
         ['join-token', 'Manage join tokens', () => import('./commands/swarm_join_token.js')],
         ['leave', 'Leave the swarm', () => import('./commands/swarm_leave.js')],
+        ['unlock', 'Unlock swarm', () => import('./commands/swarm_unlock.js')],
+        ['unlock-key', 'Manage the unlock key', () => import('./commands/swarm_unlock_key.js')],
         ['update', 'Update the swarm', () => import('./commands/swarm_update.js')],
       ] as Array<[string, string, Loader]>).map(([n, short, load]) => [n, { entry: { load, short }, names: [] }]),
     ),

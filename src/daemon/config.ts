@@ -127,6 +127,8 @@ export function layout(cfg: DaemonConfig) {
     /** host-local IPAM leases and berthd's endpoint records: gone after a reboot, with the namespaces. */
     ipamDir: path.join(e, 'cni', 'ipam'),
     endpointsDir: path.join(e, 'cni', 'endpoints'),
+    /** Swarm runtime files: etcd's copy of the node's TLS key, never in the data root (autolock seals that one). */
+    swarmRunDir: path.join(e, 'swarm'),
   };
 }
 export type Layout = ReturnType<typeof layout>;

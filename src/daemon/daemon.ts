@@ -165,7 +165,7 @@ export class Daemon {
       containers: () => containers.all().map((r) => ({ id: r.id, name: r.name.replace(/^\//, ''), running: r.state.Status === 'running', labels: r.config.Labels ?? {} })),
       containerId: (ref) => containers.get(ref).id,
     });
-    const cluster = new ClusterService({ dataRoot: cfg.dataRoot, swarm: cfg.swarm, engineVersion: BERTH_VERSION, runtime: taskContainers, overlay, attachments: () => attachments.wanted(), log: this.log });
+    const cluster = new ClusterService({ dataRoot: cfg.dataRoot, runDir: l.swarmRunDir, swarm: cfg.swarm, engineVersion: BERTH_VERSION, runtime: taskContainers, overlay, attachments: () => attachments.wanted(), log: this.log });
     const taskOf = (containerId: string) => taskContainers.list().find((c) => c.id === containerId)?.taskId;
     network.setExtraNetworks((id, running) => {
       if (!cluster.nodeId) return {};

@@ -1,4 +1,5 @@
 // berth swarm init
+import { printUnlockCommand } from './swarm_unlock_key.js';
 import type { Command } from '../command.js';
 import { StatusError } from '../flags.js';
 import { parseGoDuration } from '../../common/units.js';
@@ -58,6 +59,7 @@ export const command: Command = {
     ctx.stdout.write(`Swarm initialized: current node (${nodeId}) is now a manager.\n\n`);
     await printJoinCommand(ctx, nodeId, true, false);
     ctx.stdout.write(`To add a manager to this swarm, run 'berth swarm join-token manager' and follow the instructions.\n\n`);
+    if (flags.bool('autolock')) printUnlockCommand(ctx, (await ctx.client.get('/swarm/unlockkey')).UnlockKey);
     return 0;
   },
 };

@@ -1,4 +1,5 @@
 // berth swarm update
+import { printUnlockCommand } from './swarm_unlock_key.js';
 import type { Command } from '../command.js';
 import { StatusError } from '../flags.js';
 import { parseGoDuration } from '../../common/units.js';
@@ -21,6 +22,7 @@ export const command: Command = {
   async run(ctx, flags) {
     const swarm = await ctx.client.get('/swarm');
     const spec = swarm.Spec;
+    const wasLocked = !!spec.EncryptionConfig?.AutoLockManagers;
     const dur = (name: string): number => {
       try {
         return parseGoDuration(flags.string(name)) * 1e6;
@@ -36,6 +38,8 @@ export const command: Command = {
     if (flags.changed('autolock')) spec.EncryptionConfig.AutoLockManagers = flags.bool('autolock');
     await ctx.client.post('/swarm/update', { version: swarm.Version.Index }, spec);
     ctx.stdout.write('Swarm updated.\n');
+    // as docker: the key is shown when autolock was just turned on
+    if (flags.bool('autolock') && !wasLocked) printUnlockCommand(ctx, (await ctx.client.get('/swarm/unlockkey')).UnlockKey);
     return 0;
   },
 };

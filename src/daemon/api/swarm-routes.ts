@@ -31,12 +31,18 @@ export function registerSwarmRoutes(r: Router, cluster: ClusterService): void {
     await cluster.update(intQuery(req.query, 'version'), object(await readJson(req)), {
       worker: boolQuery(req.query, 'rotateWorkerToken'),
       manager: boolQuery(req.query, 'rotateManagerToken'),
+      unlockKey: boolQuery(req.query, 'rotateManagerUnlockKey'),
     });
     res.writeHead(200);
     res.end();
   });
   r.add('GET', '/swarm/unlockkey', async (_req, res) => {
-    await cluster.inspect();
-    sendJson(res, 200, { UnlockKey: '' });
+    sendJson(res, 200, { UnlockKey: await cluster.unlockKey() });
+  });
+  r.add('POST', '/swarm/unlock', async (req, res) => {
+    const body = object(await readJson(req));
+    await cluster.unlock(String(body.UnlockKey ?? ''));
+    res.writeHead(200);
+    res.end();
   });
 }

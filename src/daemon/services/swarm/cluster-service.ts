@@ -20,7 +20,8 @@ import { fetchRemoteCA, peerCall, PeerServer, type PeerRequest, type PeerTls } f
 import { Dispatcher, type HeartbeatReply, type HeartbeatRequest } from './dispatcher.js';
 import { Agent, type TaskRuntime } from './agent.js';
 import { Reconciler } from './reconciler.js';
-import { SecretService } from './secret-service.js';
+import { SecretService, decrypt, encrypt } from './secret-service.js';
+import { InvalidUnlockKey, LocalKeys, newUnlockKey } from './local-keys.js';
 import { listNetworks, type SwarmNetwork } from './overlay-store.js';
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
@@ -43,6 +44,8 @@ interface LocalState {
 
 export interface ClusterServiceDeps {
   dataRoot: string;
+  /** Runtime files of the swarm (etcd's copy of the node's TLS key): under the exec root. */
+  runDir: string;
   swarm: SwarmConfig;
   engineVersion: string;
   runtime: TaskRuntime;
@@ -54,6 +57,9 @@ export interface ClusterServiceDeps {
 }
 
 const DEFAULT_PORT = 2377;
+/** The store key of the swarm's unlock key, present while autolock is on. */
+const UNLOCK_KEY = 'unlockkey';
+const errSwarmLocked = () => new ApiError(503, 'Swarm is encrypted and needs to be unlocked before it can be used. Please use "docker swarm unlock" to unlock it.');
 const SECOND = 1e9;
 
 export function defaultClusterSpec(): Obj {
@@ -87,9 +93,12 @@ export class ClusterService {
 
   /** Secrets and configs (managers only). */
   readonly secrets: SecretService;
+  /** The node's TLS key and the data key, plain or sealed (autolock). */
+  private keys: LocalKeys;
 
   constructor(private d: ClusterServiceDeps) {
     this.dir = path.join(d.dataRoot, 'swarm');
+    this.keys = new LocalKeys(this.dir, d.runDir);
     this.host = new StoreHost(d.swarm, d.log);
     this.secrets = new SecretService(() => this.manager().store, () => this.dataKey());
   }
@@ -100,18 +109,22 @@ export class ClusterService {
    * etcd's data alone does not reveal a secret.
    */
   private dataKey(): Buffer {
-    const file = path.join(this.dir, 'data.key');
-    try {
-      return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64');
-    } catch {
-      throw new ApiError(503, 'this manager has no data key for secrets');
-    }
+    if (!this.keys.dataKey) throw new ApiError(503, 'this manager has no data key for secrets');
+    return this.keys.dataKey;
   }
 
   private async saveDataKey(key: string): Promise<void> {
-    const file = path.join(this.dir, 'data.key');
-    await writeFileAtomic(file, key);
-    await fs.promises.chmod(file, 0o600);
+    await this.keys.set({ dataKey: Buffer.from(key, 'base64') });
+  }
+
+  /** The cluster CA from the store: its key is sealed with the data key, so etcd's files alone do not give it away. */
+  private async readCa(store: ClusterStore): Promise<KeyPair> {
+    const ca = (await store.get<KeyPair & { sealed?: boolean }>('ca'))!.value;
+    return ca.sealed ? { cert: ca.cert, key: decrypt(this.dataKey(), ca.key).toString('utf8') } : ca;
+  }
+
+  private sealCa(ca: KeyPair): KeyPair & { sealed: true } {
+    return { cert: ca.cert, key: encrypt(this.dataKey(), Buffer.from(ca.key)), sealed: true };
   }
 
   // ---- lifecycle ---------------------------------------------------------------
@@ -121,6 +134,11 @@ export class ClusterService {
     const file = path.join(this.dir, 'state.json');
     if (!fs.existsSync(file)) return;
     this.state = JSON.parse(await fs.promises.readFile(file, 'utf8')) as LocalState;
+    await this.keys.load();
+    if (this.keys.locked) {
+      this.d.log('warn', 'swarm: this manager is locked (autolock): run "swarm unlock" with the unlock key');
+      return;
+    }
     this.tls = await this.readTls();
     try {
       await this.activate();
@@ -132,6 +150,8 @@ export class ClusterService {
   async shutdown(): Promise<void> {
     this.stopped = true;
     await this.deactivate();
+    // etcd is gone with it: no copy of the key waits in the exec root for the next start
+    await this.keys.removeEtcdKeyFile();
   }
 
   get nodeId(): string | undefined {
@@ -145,13 +165,14 @@ export class ClusterService {
   /** The store of a manager; the docker error texts otherwise. */
   manager(): { store: ClusterStore; selfId: string; leaderId: () => string | undefined; dispatcher: Dispatcher } {
     if (!this.state) throw errNotManagerNoSwarm();
+    if (this.keys.locked) throw errSwarmLocked();
     if (this.state.role !== 'manager' || !this.store || !this.dispatcher) throw errNotManagerWorker();
     return { store: this.store, selfId: this.state.nodeId, leaderId: () => this.leaderId, dispatcher: this.dispatcher };
   }
 
   private async readTls(): Promise<PeerTls> {
     const r = (f: string) => fs.promises.readFile(path.join(this.dir, f), 'utf8');
-    return { ca: await r('ca.crt'), cert: await r('node.crt'), key: await r('node.key') };
+    return { ca: await r('ca.crt'), cert: await r('node.crt'), key: this.keys.nodeKey ?? '' };
   }
 
   private async saveState(): Promise<void> {
@@ -163,21 +184,21 @@ export class ClusterService {
     await fs.promises.mkdir(this.dir, { recursive: true, mode: 0o700 });
     await writeFileAtomic(path.join(this.dir, 'ca.crt'), tls.ca);
     await writeFileAtomic(path.join(this.dir, 'node.crt'), tls.cert);
-    await writeFileAtomic(path.join(this.dir, 'node.key'), tls.key);
-    await fs.promises.chmod(path.join(this.dir, 'node.key'), 0o600);
+    await this.keys.set({ nodeKey: tls.key });
     this.tls = tls;
   }
 
-  private memberPlan(state: 'new' | 'existing') {
+  private async memberPlan(state: 'new' | 'existing') {
     const st = this.state!;
-    return { nodeId: st.nodeId, clusterId: st.clusterId, advertiseAddr: st.advertiseAddr, dir: this.dir, initialCluster: st.initialCluster, state };
+    return { nodeId: st.nodeId, clusterId: st.clusterId, advertiseAddr: st.advertiseAddr, dir: this.dir, initialCluster: st.initialCluster, state, keyFile: await this.keys.etcdKeyFile() };
   }
 
   private async activate(): Promise<void> {
     const st = this.state!;
     const tls = this.tls!;
     if (st.role === 'manager') {
-      this.store = await this.host.open(this.memberPlan(st.etcdState ?? 'new'), tls);
+      this.store = await this.host.open(await this.memberPlan(st.etcdState ?? 'new'), tls);
+      this.watchUnlockKey(this.store);
       this.dispatcher = new Dispatcher(this.store, this.d.log, (tasks) => this.secrets.payloadsFor(tasks));
       this.startCampaign();
     }
@@ -333,7 +354,7 @@ export class ClusterService {
     const st = this.state;
     const store = this.store;
     if (!st || st.role === 'worker' || !store) return;
-    const ca = (await store.get<KeyPair>('ca'))!.value;
+    const ca = await this.readCa(store);
     const { key, csr } = await createKeyAndCsr();
     const cert = await signNodeCsr(ca, csr, { nodeId: st.nodeId, role: 'worker', clusterId: st.clusterId, ips: [st.advertiseAddr] });
     const managers = (await this.dispatcher!.managerAddrs()).filter((a) => a !== `${st.advertiseAddr}:${st.port}`);
@@ -346,7 +367,9 @@ export class ClusterService {
     await this.deactivate();
     await fs.promises.rm(path.join(this.dir, 'etcd'), { recursive: true, force: true });
     await this.saveTls({ ca: this.tls!.ca, cert, key });
-    await fs.promises.rm(path.join(this.dir, 'data.key'), { force: true });
+    await this.keys.set({ dataKey: null });
+    // autolock is for managers: a worker's key is stored plain
+    await this.keys.setUnlockKey(undefined);
     Object.assign(st, { role: 'worker', managers, initialCluster: undefined, etcdState: undefined });
     await this.saveState();
     await this.activate();
@@ -360,7 +383,7 @@ export class ClusterService {
     const node = await store.get<NodeRecord>(`nodes/${nodeId}`);
     if (!node || node.value.Spec.Role !== 'manager') throw new ApiError(403, `node ${nodeId} is not to be a manager`);
     const addr = node.value.Berth.addr;
-    const ca = (await store.get<KeyPair>('ca'))!.value;
+    const ca = await this.readCa(store);
     const cert = await signNodeCsr(ca, String(body.csr), { nodeId, role: 'manager', clusterId: cluster.ID, ips: [addr] });
     this.checkSameStore(!!body.externalEtcd);
     await store.update<NodeRecord>(`nodes/${nodeId}`, (n) => ({
@@ -415,7 +438,7 @@ export class ClusterService {
     const role = same(token, cluster.JoinTokens.Manager) ? 'manager' : same(token, cluster.JoinTokens.Worker) ? 'worker' : undefined;
     if (!role) throw new ApiError(400, 'rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster');
     if (role === 'manager') this.checkSameStore(!!body.externalEtcd);
-    const ca = (await store.get<KeyPair>('ca'))!.value;
+    const ca = await this.readCa(store);
     const nodeId = newId();
     const addr = String(body.addr);
     const cert = await signNodeCsr(ca, String(body.csr), { nodeId, role, clusterId: cluster.ID, ips: [addr] });
@@ -482,10 +505,11 @@ export class ClusterService {
   private async activateFirstManager(ca: KeyPair, spec: Obj, body: Obj): Promise<void> {
     const st = this.state!;
     // The store must hold the cluster before the agent's first heartbeat.
-    const store = await this.host.open(this.memberPlan('new'), this.tls!);
+    const store = await this.host.open(await this.memberPlan('new'), this.tls!);
     try {
       const t = now();
-      await store.put('ca', ca);
+      await store.put('ca', this.sealCa(ca));
+      if (spec.EncryptionConfig?.AutoLockManagers) await store.put(UNLOCK_KEY, { key: newUnlockKey() });
       const cluster: ClusterRecord = {
         ID: st.clusterId, CreatedAt: t, UpdatedAt: t, Spec: spec, TLSInfo: this.tlsInfo(), RootRotationInProgress: false,
         DefaultAddrPool: body.DefaultAddrPool?.length ? body.DefaultAddrPool : ['10.0.0.0/8'], SubnetSize: body.SubnetSize || 24,
@@ -558,6 +582,7 @@ export class ClusterService {
     return this.serial(async () => {
       const st = this.state;
       if (!st) throw errNoSwarm();
+      if (this.keys.locked && !force) throw errSwarmLocked();
       if (st.role === 'manager' && this.store && !force) {
         const managers = (await this.store.list<NodeRecord>('nodes/')).filter((n) => n.value.Spec.Role === 'manager');
         if (managers.length <= 1) {
@@ -585,6 +610,7 @@ export class ClusterService {
       await this.deactivate();
       this.state = undefined;
       this.tls = undefined;
+      await this.keys.clear();
       await fs.promises.rm(this.dir, { recursive: true, force: true });
     });
   }
@@ -596,23 +622,76 @@ export class ClusterService {
     return { ...c.value, Version: { Index: c.version } };
   }
 
-  async update(version: number | undefined, spec: Obj, rotate: { worker: boolean; manager: boolean }): Promise<void> {
+  async update(version: number | undefined, spec: Obj, rotate: { worker: boolean; manager: boolean; unlockKey?: boolean }): Promise<void> {
     const { store } = this.manager();
     const c = await store.get<ClusterRecord>('cluster');
     if (!c) throw new ApiError(503, 'cluster state unavailable');
     if (version !== undefined && version !== c.version) throw new ApiError(500, 'rpc error: code = Unknown desc = update out of sequence');
-    const ca = (await store.get<KeyPair>('ca'))!.value;
+    const ca = await this.readCa(store);
     const next: ClusterRecord = { ...c.value, Spec: mergeSpec(defaultClusterSpec(), spec ?? {}), UpdatedAt: now() };
     next.Spec.Name = 'default';
     if (rotate.worker) next.JoinTokens = { ...next.JoinTokens, Worker: makeJoinToken(ca.cert) };
     if (rotate.manager) next.JoinTokens = { ...next.JoinTokens, Manager: makeJoinToken(ca.cert) };
+    const autolock = !!next.Spec.EncryptionConfig?.AutoLockManagers;
+    if (rotate.unlockKey && !autolock) throw badRequest('cannot rotate because autolock is not turned on');
     if (!(await store.replace('cluster', next, c.version))) throw new ApiError(500, 'rpc error: code = Unknown desc = update out of sequence');
+    const cur = await store.get<{ key: string }>(UNLOCK_KEY);
+    if (autolock && (!cur || rotate.unlockKey)) await store.put(UNLOCK_KEY, { key: newUnlockKey() });
+    if (!autolock && cur) await store.delete(UNLOCK_KEY);
+    // this manager at once; the others through their watch
+    await this.applyUnlockKey(store);
+  }
+
+  /** GET /swarm/unlockkey: the key while autolock is on, else empty. */
+  async unlockKey(): Promise<string> {
+    const { store } = this.manager();
+    return (await store.get<{ key: string }>(UNLOCK_KEY))?.value.key ?? '';
+  }
+
+  /** POST /swarm/unlock: a locked manager takes its keys back and rejoins. */
+  unlock(key: string): Promise<void> {
+    return this.serial(async () => {
+      if (!this.state) throw errNoSwarm();
+      if (!this.keys.locked) throw new ApiError(409, 'swarm is not locked');
+      try {
+        await this.keys.unlock(key);
+      } catch (e) {
+        if (e instanceof InvalidUnlockKey) throw badRequest(e.message);
+        throw e;
+      }
+      this.tls = await this.readTls();
+      await this.activate();
+    });
+  }
+
+  private applying: Promise<void> = Promise.resolve();
+
+  /**
+   * Seals (or unseals) this manager's keys as the swarm's autolock setting says now. One at a
+   * time, each reading the store when its turn comes: an apply that read an older setting
+   * must not finish after one that read the newer.
+   */
+  private applyUnlockKey(store: ClusterStore): Promise<void> {
+    const run = async () => {
+      if (this.state?.role !== 'manager') return;
+      const rec = await store.get<{ key: string }>(UNLOCK_KEY);
+      await this.keys.setUnlockKey(rec?.value.key);
+    };
+    const p = this.applying.then(run, run);
+    this.applying = p.catch(() => undefined);
+    return p;
+  }
+
+  private watchUnlockKey(store: ClusterStore): void {
+    const apply = () => void this.applyUnlockKey(store).catch((e) => this.d.log('warn', `swarm: applying the autolock setting: ${errorMessage(e)}`));
+    store.watch(UNLOCK_KEY, apply).then(apply, (e) => this.d.log('warn', `swarm: watching the unlock key: ${errorMessage(e)}`));
   }
 
   /** The Swarm block of GET /info. */
   async info(): Promise<Obj> {
     const st = this.state;
     if (!st) return { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null };
+    if (this.keys.locked) return { NodeID: '', NodeAddr: '', LocalNodeState: 'locked', ControlAvailable: false, Error: '', RemoteManagers: null };
     const base: Obj = {
       NodeID: st.nodeId,
       NodeAddr: st.advertiseAddr,

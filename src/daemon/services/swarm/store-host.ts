@@ -30,6 +30,8 @@ export interface MemberPlan {
   dir: string;
   initialCluster?: string;
   state: 'new' | 'existing';
+  /** The node's TLS key as a file for etcd (a runtime copy: the at-rest one may be sealed). */
+  keyFile: string;
 }
 
 export class StoreHost {
@@ -65,7 +67,7 @@ export class StoreHost {
       state: p.state,
       caFile: f('ca.crt'),
       certFile: f('node.crt'),
-      keyFile: f('node.key'),
+      keyFile: p.keyFile,
       logFile: f('etcd.log'),
       log: this.log,
     });
