@@ -1,7 +1,10 @@
 /**
  * Sockets bound inside another network namespace, for a daemon that cannot
  * setns(2) itself: a helper node process entered into the namespace binds
- * them and passes them back over the IPC channel (fd passing).
+ * them and passes them back over the IPC channel (fd passing). The helper is
+ * CommonJS and starts without NODE_EXTRA_CA_CERTS: no ESM loader and no
+ * certificate parsing, which were most of its start-up (and so of the start
+ * of every container that needs one).
  */
 import { spawn } from 'node:child_process';
 import type dgram from 'node:dgram';
@@ -9,7 +12,13 @@ import type net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { NSENTER } from './netns.js';
 
-const HELPER = fileURLToPath(new URL('./netns-bind-helper.js', import.meta.url));
+const HELPER = fileURLToPath(new URL('./netns-bind-helper.cjs', import.meta.url));
+
+/** berthd's environment minus what only costs the helper start-up time. */
+function helperEnv(): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _certs, NODE_OPTIONS: _opts, ...env } = process.env;
+  return env;
+}
 
 export interface NetnsSockets {
   udp: dgram.Socket;
@@ -19,7 +28,7 @@ export interface NetnsSockets {
 /** A UDP socket and a TCP server on host:port inside the namespace file `netns`. */
 export function bindInNetns(netns: string, host: string, port: number, timeoutMs = 10_000): Promise<NetnsSockets> {
   return new Promise((resolve, reject) => {
-    const child = spawn(NSENTER, [`--net=${netns}`, process.execPath, HELPER, host, String(port)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    const child = spawn(NSENTER, [`--net=${netns}`, process.execPath, HELPER, host, String(port)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: helperEnv() });
     let err = '';
     let udp: dgram.Socket | undefined;
     let tcp: net.Server | undefined;
