@@ -45,10 +45,7 @@ describe('swarm gaps: 1 manager + 2 workers', { timeout: 180_000 }, () => {
     await reg.start();
     await lab.startAll(['--insecure-registry', reg.host]);
     for (const h of lab.hosts) await h.daemon.makeBusybox();
-    ok(await m.daemon.berth(['swarm', 'init', '--advertise-addr', m.addr, '--dispatcher-heartbeat', '1s']), 'init');
-    const token = ok(await m.daemon.berth(['swarm', 'join-token', '-q', 'worker']), 'token').trim();
-    for (const h of lab.hosts.slice(1)) ok(await h.daemon.berth(['swarm', 'join', '--token', token, `${m.addr}:2377`]), `join ${h.name}`);
-    await until(async () => ((await m.daemon.api('GET', '/nodes')).json() as any[]).filter((n) => n.Status.State === 'ready').length === 3, 20_000, 300);
+    await lab.formSwarm();
     for (const n of (await m.daemon.api('GET', '/nodes')).json() as any[]) nodeIds.set(n.Description.Hostname, n.ID);
   });
   after(async () => {

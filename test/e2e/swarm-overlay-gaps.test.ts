@@ -63,10 +63,7 @@ describe('swarm overlay gaps: manager + worker', { timeout: 170_000 }, () => {
       assert.match(r.stderr, new RegExp(`Datapath port number is not in valid range \\(1024-49151\\) : ${bad}`));
     }
     assert.match(ok(await m.daemon.berth(['info', '--format', '{{.Swarm.LocalNodeState}}']), 'info'), /inactive/);
-    ok(await m.daemon.berth(['swarm', 'init', '--advertise-addr', m.addr, '--dispatcher-heartbeat', '1s', '--data-path-port', String(PORT)]), 'init');
-    const token = ok(await m.daemon.berth(['swarm', 'join-token', '-q', 'worker']), 'token').trim();
-    ok(await w.daemon.berth(['swarm', 'join', '--token', token, `${m.addr}:2377`]), 'join');
-    await until(async () => ((await m.daemon.api('GET', '/nodes')).json() as any[]).filter((n) => n.Status.State === 'ready').length === 2, 20_000, 300);
+    await lab.formSwarm(['--data-path-port', String(PORT)]);
     assert.equal(JSON.parse(ok(await m.daemon.berth(['swarm', 'inspect']), 'swarm inspect'))[0].DataPathPort, PORT);
     assert.match(ok(await m.daemon.berth(['info']), 'info'), new RegExp(`\\n  Data Path Port: ${PORT}\\n`));
   });

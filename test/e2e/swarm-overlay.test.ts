@@ -58,10 +58,7 @@ describe('swarm overlay networks: manager + worker', { timeout: 180_000 }, () =>
     const bad = await m.daemon.berth(['network', 'create', '-d', 'overlay', 'early']);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /This node is not a swarm manager\. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again\./);
-    ok(await m.daemon.berth(['swarm', 'init', '--advertise-addr', m.addr, '--dispatcher-heartbeat', '1s']), 'init');
-    const token = ok(await m.daemon.berth(['swarm', 'join-token', '-q', 'worker']), 'token').trim();
-    ok(await w.daemon.berth(['swarm', 'join', '--token', token, `${m.addr}:2377`]), 'join');
-    await until(async () => ((await m.daemon.api('GET', '/nodes')).json() as any[]).filter((n) => n.Status.State === 'ready').length === 2, 20_000, 300);
+    await lab.formSwarm();
   });
   after(async () => {
     // SWARM_DEBUG=dir keeps each daemon's log there, for a failure's post-mortem.

@@ -54,10 +54,7 @@ describe('swarm tasks: health, start-first, jobs (manager + worker)', { timeout:
     [m, w] = lab.hosts as [SwarmHost, SwarmHost];
     await lab.startAll();
     for (const h of lab.hosts) await h.daemon.makeBusybox();
-    ok(await m.daemon.berth(['swarm', 'init', '--advertise-addr', m.addr, '--dispatcher-heartbeat', '1s']), 'init');
-    const token = ok(await m.daemon.berth(['swarm', 'join-token', '-q', 'worker']), 'token').trim();
-    ok(await w.daemon.berth(['swarm', 'join', '--token', token, `${m.addr}:2377`]), 'join');
-    await until(async () => ((await m.daemon.api('GET', '/nodes')).json() as any[]).filter((n) => n.Status.State === 'ready').length === 2, 20_000, 300);
+    await lab.formSwarm();
   });
   after(async () => {
     // SWARM_DEBUG=dir keeps each daemon's log there, for a failure's post-mortem.

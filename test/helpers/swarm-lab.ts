@@ -4,7 +4,7 @@
 // then the lab kills whatever is left in the namespaces (etcd members) and
 // removes namespaces, veths and bridge — also after a failed test.
 import { NetnsLab } from './netns-lab.js';
-import { TestDaemon } from './daemon.js';
+import { TestDaemon, until } from './daemon.js';
 
 export interface SwarmHost {
   /** Hostname, as `node ls` shows it: node1, node2, … */
@@ -30,6 +30,24 @@ export class SwarmLab {
 
   async startAll(extraArgs: string[] = []): Promise<void> {
     for (const h of this.hosts) await h.daemon.start(extraArgs);
+  }
+
+  /**
+   * The usual start of a test: `swarm init` on the first host (with `initArgs`), every other
+   * host joins it as a worker, and all of them are Ready before this returns.
+   */
+  async formSwarm(initArgs: string[] = []): Promise<void> {
+    const [m, ...workers] = this.hosts;
+    if (!m) throw new Error('lab not set up');
+    const must = async (h: SwarmHost, args: string[]): Promise<string> => {
+      const r = await h.daemon.berth(args);
+      if (r.code !== 0) throw new Error(`${h.name}: berth ${args.join(' ')} failed (${r.code}): ${r.stderr}${r.stdout}`);
+      return r.stdout;
+    };
+    await must(m, ['swarm', 'init', '--advertise-addr', m.addr, '--dispatcher-heartbeat', '1s', ...initArgs]);
+    const token = (await must(m, ['swarm', 'join-token', '-q', 'worker'])).trim();
+    for (const w of workers) await must(w, ['swarm', 'join', '--token', token, `${m.addr}:2377`]);
+    await until(async () => ((await m.daemon.api('GET', '/nodes')).json() as Array<{ Status: { State: string } }>).filter((n) => n.Status.State === 'ready').length === this.hosts.length, 20_000, 300);
   }
 
   /** The test bridge's own address: the root namespace as the hosts reach it (e.g. for a registry). */
