@@ -238,6 +238,7 @@ const GROUPS: Record<string, { short: string; subs: Record<string, { entry: Entr
     short: 'Manage Swarm',
     subs: Object.fromEntries(
       ([
+        ['ca', 'Display and rotate the root CA', () => import('./commands/swarm_ca.js')],
         ['init', 'Initialize a swarm', () => import('./commands/swarm_init.js')],
         ['inspect', 'Display detailed information on the swarm', () => import('./commands/swarm_inspect.js')],
         ['join', 'Join a swarm as a node and/or manager', () => import('./commands/swarm_join.js')],

@@ -37,6 +37,7 @@ export const SERVICE_FLAGS: FlagSpec[] = [
   { name: 'quiet', short: 'q', type: 'bool', usage: 'Suppress progress output' },
   { name: 'read-only', type: 'bool', usage: "Mount the container's root filesystem as read only" },
   { name: 'replicas', type: 'uint', usage: 'Number of tasks' },
+  { name: 'replicas-max-per-node', type: 'uint64', usage: 'Maximum number of tasks per node (default 0 = unlimited)' },
   { name: 'reserve-cpu', type: 'decimal', usage: 'Reserve CPUs' },
   { name: 'reserve-memory', type: 'bytes', usage: 'Reserve Memory', def: '0' },
   { name: 'secret', type: 'list', usage: 'Specify secrets to expose to the service' },
@@ -122,6 +123,7 @@ export function buildServiceSpec(flags: ParsedFlags, args: string[]): Record<str
   if (!['replicated', 'global', 'replicated-job', 'global-job'].includes(mode)) bad(`invalid argument "${mode}" for "--mode" flag: invalid mode`);
   // docker/cli's ToServiceMode.
   if (flags.changed('replicas') && (mode === 'global' || mode === 'global-job')) throw new StatusError('replicas can only be used with replicated or replicated-job mode', 1);
+  if (flags.int('replicas-max-per-node') > 0 && (mode === 'global' || mode === 'global-job')) throw new StatusError('replicas-max-per-node can only be used with replicated or replicated-job mode', 1);
   if (flags.changed('max-concurrent') && mode !== 'replicated-job') throw new StatusError('max-concurrent can only be used with replicated-job mode', 1);
   const job = mode.endsWith('-job');
   const replicas = flags.changed('replicas') ? flags.int('replicas') : undefined;
@@ -206,7 +208,11 @@ export function buildServiceSpec(flags: ParsedFlags, args: string[]): Record<str
         },
       },
       ...(Object.keys(restart).length ? { RestartPolicy: restart } : {}),
-      Placement: { ...(flags.list('constraint').length ? { Constraints: flags.list('constraint') } : {}), ...(prefs.length ? { Preferences: prefs } : {}) },
+      Placement: {
+        ...(flags.list('constraint').length ? { Constraints: flags.list('constraint') } : {}),
+        ...(prefs.length ? { Preferences: prefs } : {}),
+        ...(flags.int('replicas-max-per-node') > 0 ? { MaxReplicas: flags.int('replicas-max-per-node') } : {}),
+      },
       ...(flags.list('network').length ? { Networks: flags.list('network').map((n) => ({ Target: n })) } : {}),
       ForceUpdate: 0,
     },
@@ -220,7 +226,7 @@ export function buildServiceSpec(flags: ParsedFlags, args: string[]): Record<str
 /** Flags `service create` and `service update` share (docker adds the -add/-rm variants for update). */
 const COMMON = new Set([
   'with-registry-auth', 'detach', 'quiet', 'endpoint-mode', 'entrypoint', 'health-cmd', 'health-interval', 'health-retries', 'health-start-interval', 'health-start-period', 'health-timeout', 'hostname', 'init',
-  'max-concurrent',
+  'max-concurrent', 'replicas-max-per-node',
   'limit-cpu', 'limit-memory', 'limit-pids', 'no-healthcheck', 'read-only', 'replicas', 'reserve-cpu', 'reserve-memory', 'restart-condition', 'restart-delay',
   'restart-max-attempts', 'restart-window', 'rollback-delay', 'rollback-failure-action', 'rollback-max-failure-ratio', 'rollback-monitor', 'rollback-order',
   'rollback-parallelism', 'stop-grace-period', 'stop-signal', 'tty', 'update-delay', 'update-failure-action', 'update-max-failure-ratio', 'update-monitor',
@@ -299,6 +305,7 @@ export function applyServiceUpdate(spec: Record<string, any>, flags: ParsedFlags
     prefs.push(...flags.list('placement-pref-add').map((p) => parsePlacementPref(p, 'placement-pref-add')));
     tt.Placement.Preferences = prefs;
   }
+  set('replicas-max-per-node', () => (tt.Placement.MaxReplicas = flags.int('replicas-max-per-node')));
   let mounts: any[] = (cs.Mounts ?? []).filter((m: any) => !flags.list('mount-rm').includes(m.Target));
   for (const m of flags.list('mount-add')) {
     const parsed = parseMount(m);

@@ -164,6 +164,7 @@ export class Daemon {
       },
       containers: () => containers.all().map((r) => ({ id: r.id, name: r.name.replace(/^\//, ''), running: r.state.Status === 'running', labels: r.config.Labels ?? {} })),
       containerId: (ref) => containers.get(ref).id,
+      view: () => overlay.reply(),
     });
     const cluster = new ClusterService({ dataRoot: cfg.dataRoot, runDir: l.swarmRunDir, swarm: cfg.swarm, engineVersion: BERTH_VERSION, runtime: taskContainers, overlay, attachments: () => attachments.wanted(), log: this.log });
     const taskOf = (containerId: string) => taskContainers.list().find((c) => c.id === containerId)?.taskId;
@@ -223,13 +224,14 @@ export class Daemon {
             : taskContainers.list().find((x) => x.taskId === taskId)?.id;
           return id ? { id, name: containers.get(id).rec.name.replace(/^\//, '') } : undefined;
         },
-        async (ref, container) => {
-          const att = await attachments.connect(ref, container);
+        async (ref, container, endpoint) => {
+          const att = await attachments.connect(ref, container, endpoint);
           if (!att) return false;
           // As dockerd, a running container has its interface when the call returns (within a few heartbeats).
-          if (att.running && !(await overlay.waitForEndpoint(`ctr:${att.containerId}/${att.networkId}`, 15_000))) {
+          if (att.running && !(await attachments.settle(att, (id, ms) => overlay.waitForEndpoint(id, ms), 15_000))) {
             this.log('warn', `network connect: container ${att.containerId} is not on network ${att.networkId} yet; it joins when the managers answer`);
           }
+          if (att.running) await network.ensureEmbeddedDns(att.containerId);
           return true;
         },
         async (ref, container) => {

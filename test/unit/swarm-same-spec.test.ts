@@ -11,3 +11,8 @@ test('a changed value or array order is a different spec', () => {
   assert.equal(sameSpec({ ContainerSpec: { Image: 'busybox:1' } }, { ContainerSpec: { Image: 'busybox:2' } }), false);
   assert.equal(sameSpec({ Env: ['A=1', 'B=2'] }, { Env: ['B=2', 'A=1'] }), false);
 });
+
+test('an empty list or null is the same as none (protobuf repeated fields): `service update` sending Secrets: [] changes nothing', () => {
+  assert.equal(sameSpec({ ContainerSpec: { Image: 'busybox', Secrets: [], Mounts: null } }, { ContainerSpec: { Image: 'busybox' } }), true);
+  assert.equal(sameSpec({ ContainerSpec: { Image: 'busybox', Env: ['A=1'] } }, { ContainerSpec: { Image: 'busybox', Env: [] } }), false);
+});

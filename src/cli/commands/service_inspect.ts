@@ -30,6 +30,7 @@ function prettyService(s: any): string {
   if (tt.Placement?.Constraints?.length) l.push(` Constraints:\t[${tt.Placement.Constraints.join(' ')}]`);
   // docker's template has spaces, not a tab, after "Preferences:".
   if (tt.Placement?.Preferences?.length) l.push(` Preferences:   [${tt.Placement.Preferences.filter((p: any) => p.Spread).map((p: any) => `spread=${p.Spread.SpreadDescriptor}`).join(' ')}]`);
+  if (tt.Placement?.MaxReplicas) l.push(` Max Replicas Per Node:   ${tt.Placement.MaxReplicas}`);
   for (const [title, c, word] of [['UpdateConfig', sp.UpdateConfig, 'Update'], ['RollbackConfig', sp.RollbackConfig, 'Rollback']] as const) {
     if (!c) continue;
     l.push(`${title}:`, ` Parallelism:\t${c.Parallelism ?? 0}`);

@@ -11,7 +11,7 @@ export interface SwarmNetworkApi {
   /** What `network inspect` shows (find's object with this node's Containers and the Peers). */
   inspect?(ref: string): Promise<unknown | undefined>;
   /** `network connect` of a swarm network (attachable overlay); false when `ref` names no swarm network. */
-  connect?(ref: string, container: string): Promise<boolean>;
+  connect?(ref: string, container: string, endpoint?: unknown): Promise<boolean>;
   /** `network disconnect` of a swarm network; false when `ref` names no swarm network. */
   disconnect?(ref: string, container: string): Promise<boolean>;
   remove(ref: string): Promise<boolean>;
@@ -58,7 +58,8 @@ export function registerNetworkRoutes(r: Router, nets: NetworkService, swarm?: S
     try {
       await nets.connect(req.params.id!, body);
     } catch (e) {
-      if (!(swarm?.connect && isNotFound(e) && (await swarm.connect(req.params.id!, String((body as { Container?: string }).Container ?? ''))))) throw e;
+      const b = body as { Container?: string; EndpointConfig?: unknown };
+      if (!(swarm?.connect && isNotFound(e) && (await swarm.connect(req.params.id!, String(b.Container ?? ''), b.EndpointConfig)))) throw e;
     }
     sendNoContent(res, 200);
   });

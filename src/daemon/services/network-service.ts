@@ -1327,6 +1327,20 @@ export class NetworkService implements DnsAnswerSource {
     });
   }
 
+  /**
+   * A running container that joined a network outside this service (a swarm
+   * overlay by `network connect`) resolves names from now on, as one joining
+   * its first user network here does.
+   */
+  async ensureEmbeddedDns(id: string): Promise<void> {
+    await this.serial(async () => {
+      const st = this.states.get(id);
+      if (!st || !(await this.startDns(st))) return;
+      await this.saveState(st);
+      await this.containers!.useEmbeddedDns(id);
+    });
+  }
+
   async disconnect(ref: string, body: { Container?: string; Force?: boolean }): Promise<void> {
     const n = this.resolve(ref);
     const c = this.containers!.find(body.Container ?? '');

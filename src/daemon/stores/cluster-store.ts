@@ -76,6 +76,13 @@ export class ClusterStore {
     return r.succeeded;
   }
 
+  /** replace(), writing `also` in the same transaction: readers see all of it or none. */
+  async replaceWith(key: string, value: unknown, version: number, also: Array<[string, unknown]>): Promise<boolean> {
+    const puts = [[key, value] as [string, unknown], ...also].map(([k, v]) => this.client.put(this.root + k).value(JSON.stringify(v)));
+    const r = await this.client.if(this.root + key, 'Mod', '==', version).then(...puts).commit();
+    return r.succeeded;
+  }
+
   /** Read-modify-write with retries on conflict; fn returning undefined leaves the key alone. */
   async update<T>(key: string, fn: (cur: T) => T | undefined): Promise<T | undefined> {
     for (let i = 0; i < 20; i++) {

@@ -3,18 +3,31 @@
 // which of its containers want which swarm networks — `run --network` as a
 // label on the container, `network connect` in a small file — and reports
 // the running ones with every heartbeat; the managers give each an address
-// on the network and put it in the cluster view, from which the node's
+// on the network (the one `--ip` asked for, checked here first against the
+// network's subnet and the addresses the cluster view shows in use) and put
+// it, with its `--alias`es, in the cluster view, from which the node's
 // overlay agent plugs it in like a task's endpoint. The container keeps the
 // default bridge as eth0 for outbound traffic, as a task does (docker's
 // docker_gwbridge).
 import fs from 'node:fs';
 import path from 'node:path';
+import { isIPv4, isIPv6 } from 'node:net';
 import { ApiError } from '../../errors.js';
-import { findNetwork, type NodeAttachment, type SwarmNetwork } from './overlay-store.js';
+import { contains, contains6, ip6ToBig, parseCidr, parseCidr6 } from '../../system/ipnet.js';
+import { findNetwork, type NodeAttachment, type OverlayReply, type SwarmNetwork } from './overlay-store.js';
 import type { Obj } from './model.js';
 
 /** The label `run --network <overlay>` leaves on the container: the swarm network IDs, comma-separated. */
 export const ATTACH_LABEL = 'com.docker.swarm.network.attach';
+/** And, when `--ip`, `--ip6` or `--network-alias` were given, what they asked for: JSON, by network ID. */
+export const ATTACH_CONFIG_LABEL = 'com.docker.swarm.network.attach.config';
+
+/** What a container asks for on a swarm network (the API's EndpointSettings: IPAMConfig, Aliases). */
+export interface EndpointRequest {
+  ip?: string;
+  ip6?: string;
+  aliases?: string[];
+}
 
 export interface AttachableContainer {
   id: string;
@@ -33,12 +46,18 @@ export interface SwarmAttachmentsDeps {
   containers: () => AttachableContainer[];
   /** A container's full ID from a name, ID or prefix (throws docker's not-found error). */
   containerId: (ref: string) => string;
+  /** The cluster view the node last received: the addresses in use on each network. */
+  view?: () => OverlayReply | undefined;
 }
 
-/** What the file keeps: per container, the networks `network connect` added and those `network disconnect` took from its label. */
+/**
+ * What the file keeps: per container, the networks `network connect` added and those `network disconnect`
+ * took from its label, and what `network connect` asked for on each network (it wins over the label's).
+ */
 interface Saved {
   connected: Record<string, string[]>;
   disconnected: Record<string, string[]>;
+  endpoints?: Record<string, Record<string, EndpointRequest>>;
 }
 
 export class SwarmAttachments {
@@ -78,17 +97,22 @@ export class SwarmAttachments {
     const n = await this.attachable(mode);
     if (!n) return body;
     const eps = { ...(b!.NetworkingConfig?.EndpointsConfig ?? {}) } as Obj;
+    const req = this.request(n, eps[mode], undefined);
     delete eps[mode];
     return {
       ...b,
-      Labels: { ...(b!.Labels ?? {}), [ATTACH_LABEL]: n.Id },
+      Labels: { ...(b!.Labels ?? {}), [ATTACH_LABEL]: n.Id, ...(Object.keys(req).length ? { [ATTACH_CONFIG_LABEL]: JSON.stringify({ [n.Id]: req }) } : {}) },
       HostConfig: { ...b!.HostConfig, NetworkMode: 'bridge' },
       NetworkingConfig: { ...(b!.NetworkingConfig ?? {}), EndpointsConfig: eps },
     };
   }
 
-  /** `network connect` of a swarm network: the container and network IDs; undefined when `ref` names none (the caller's not-found stands). */
-  async connect(ref: string, containerRef: string): Promise<{ containerId: string; networkId: string; running: boolean } | undefined> {
+  /**
+   * `network connect` of a swarm network, with what the EndpointConfig asks
+   * for (`--ip`, `--ip6`, `--alias`): the container and network IDs;
+   * undefined when `ref` names none (the caller's not-found stands).
+   */
+  async connect(ref: string, containerRef: string, endpoint?: unknown): Promise<{ containerId: string; networkId: string; running: boolean; undo: () => void } | undefined> {
     const n = await this.attachable(ref);
     if (!n) return undefined;
     const id = this.d.containerId(containerRef);
@@ -96,12 +120,92 @@ export class SwarmAttachments {
     if (c && this.networksOf(c).includes(n.Id)) {
       throw new ApiError(403, `endpoint with name ${c.name} already exists in network ${n.Name}`);
     }
+    const req = this.request(n, endpoint, id);
     const fromLabel = !!c && labelNetworks(c).includes(n.Id);
+    const before = this.saved;
     this.save({
       connected: fromLabel ? this.saved.connected : { ...this.saved.connected, [id]: [...(this.saved.connected[id] ?? []), n.Id] },
       disconnected: without(this.saved.disconnected, id, n.Id),
+      endpoints: { ...(this.saved.endpoints ?? {}), [id]: { ...(this.saved.endpoints?.[id] ?? {}), [n.Id]: req } },
     });
-    return { containerId: id, networkId: n.Id, running: !!c?.running };
+    // A connect the managers refuse is undone (the container as it was), as dockerd leaves nothing of a failed one.
+    return { containerId: id, networkId: n.Id, running: !!c?.running, undo: () => this.save(before) };
+  }
+
+  /**
+   * What an EndpointSettings asks for on swarm network `n`, checked as
+   * dockerd checks it (validateEndpointSettings) and against the addresses
+   * the cluster view shows in use there (but `self`'s own); the allocator on
+   * the managers has the last word.
+   */
+  private request(n: SwarmNetwork, ep: unknown, self: string | undefined): EndpointRequest {
+    const e = (ep ?? {}) as Obj;
+    const ip: string = e.IPAMConfig?.IPv4Address || '';
+    const ip6: string = e.IPAMConfig?.IPv6Address || '';
+    const aliases = ((e.Aliases ?? []) as unknown[]).map(String).filter(Boolean);
+    const v4 = n.IPAM.Config.filter((p) => !p.Subnet.includes(':'));
+    const v6 = n.IPAM.Config.filter((p) => p.Subnet.includes(':'));
+    if (ip) {
+      if (!isIPv4(ip)) throw new ApiError(400, `invalid IPv4 address: ${ip}`);
+      if (!v4.some((p) => contains(parseCidr(p.Subnet), ip))) throw new ApiError(400, `no configured subnet or ip-range contain the IP address ${ip}`);
+    }
+    if (ip6) {
+      if (!isIPv6(ip6)) throw new ApiError(400, `invalid IPv6 address: ${ip6}`);
+      if (!v6.some((p) => contains6(parseCidr6(p.Subnet), ip6))) throw new ApiError(400, `no configured subnet or ip-range contain the IP address ${ip6}`);
+    }
+    const r = this.d.view?.();
+    const mine = (id: string) => !!self && id === `ctr:${self}/${n.Id}`;
+    const used = new Set<string>(n.IPAM.Config.map((p) => p.Gateway).filter(Boolean));
+    for (const x of r?.view.endpoints ?? []) {
+      if (x.networkId !== n.Id || mine(x.id)) continue;
+      used.add(x.ip);
+      if (x.ip6) used.add(x.ip6);
+    }
+    for (const s of r?.view.services ?? []) if (s.vips?.[n.Id]) used.add(s.vips[n.Id]!);
+    const taken = (a: string) => [...used].some((u) => u === a || (a.includes(':') && u.includes(':') && ip6ToBig(u) === ip6ToBig(a)));
+    if ((ip && taken(ip)) || (ip6 && taken(ip6))) throw new ApiError(400, 'Address already in use');
+    return { ...(ip ? { ip } : {}), ...(ip6 ? { ip6 } : {}), ...(aliases.length ? { aliases } : {}) };
+  }
+
+  /**
+   * After `network connect` of a running container: true once its interface
+   * is up, false if not within `timeoutMs`; the managers' refusal (e.g. the
+   * `--ip` was taken meanwhile) is thrown, the connect undone.
+   */
+  async settle(
+    att: { containerId: string; networkId: string; undo: () => void },
+    interfaceUp: (endpointId: string, timeoutMs: number) => Promise<boolean>,
+    timeoutMs: number,
+  ): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (await interfaceUp(`ctr:${att.containerId}/${att.networkId}`, 250)) return true;
+      const err = this.refusal(att.containerId, att.networkId);
+      if (err) {
+        att.undo();
+        throw new ApiError(400, err);
+      }
+      if (Date.now() >= deadline) return false;
+    }
+  }
+
+  /** The managers' refusal of what the container asks for on the network (e.g. its `--ip` was taken meanwhile), as the cluster view has it. */
+  refusal(containerId: string, networkId: string): string | undefined {
+    const c = this.d.containers().find((x) => x.id === containerId);
+    if (!c) return undefined;
+    const r = this.requestOf(c, networkId);
+    return this.d.view?.()?.attachErrors?.find((e) => e.containerId === containerId && e.networkId === networkId && (e.wantIp ?? '') === (r.ip ?? '') && (e.wantIp6 ?? '') === (r.ip6 ?? ''))?.error;
+  }
+
+  /** What the container asked for on the network: `network connect`'s, else `run`'s (its label). */
+  private requestOf(c: AttachableContainer, networkId: string): EndpointRequest {
+    const saved = this.saved.endpoints?.[c.id]?.[networkId];
+    if (saved) return saved;
+    try {
+      return (JSON.parse(c.labels[ATTACH_CONFIG_LABEL] ?? '{}') as Record<string, EndpointRequest>)[networkId] ?? {};
+    } catch {
+      return {}; // a label edited by hand: the allocator picks
+    }
   }
 
   /**
@@ -119,6 +223,7 @@ export class SwarmAttachments {
     if (!c || !this.networksOf(c).includes(n.Id)) throw new ApiError(403, `container ${id} is not connected to network ${n.Name}`);
     const fromLabel = labelNetworks(c).includes(n.Id);
     this.save({
+      ...this.saved,
       connected: without(this.saved.connected, id, n.Id),
       disconnected: fromLabel ? { ...this.saved.disconnected, [id]: [...(this.saved.disconnected[id] ?? []), n.Id] } : this.saved.disconnected,
     });
@@ -152,16 +257,24 @@ export class SwarmAttachments {
   wanted(): NodeAttachment[] {
     const all = this.d.containers();
     const known = (id: string) => all.some((c) => c.id === id);
-    const stale = [...Object.keys(this.saved.connected), ...Object.keys(this.saved.disconnected)].filter((id) => !known(id));
+    const stale = [...Object.keys(this.saved.connected), ...Object.keys(this.saved.disconnected), ...Object.keys(this.saved.endpoints ?? {})].filter((id) => !known(id));
     if (stale.length) {
-      const next: Saved = { connected: { ...this.saved.connected }, disconnected: { ...this.saved.disconnected } };
+      const next: Saved = { connected: { ...this.saved.connected }, disconnected: { ...this.saved.disconnected }, endpoints: { ...(this.saved.endpoints ?? {}) } };
       for (const id of stale) {
         delete next.connected[id];
         delete next.disconnected[id];
+        delete next.endpoints![id];
       }
       this.save(next);
     }
-    return all.filter((c) => c.running).flatMap((c) => this.networksOf(c).map((networkId) => ({ containerId: c.id, networkId, name: c.name })));
+    return all
+      .filter((c) => c.running)
+      .flatMap((c) =>
+        this.networksOf(c).map((networkId) => {
+          const r = this.requestOf(c, networkId);
+          return { containerId: c.id, networkId, name: c.name, ...(r.ip ? { wantIp: r.ip } : {}), ...(r.ip6 ? { wantIp6: r.ip6 } : {}), ...(r.aliases?.length ? { aliases: r.aliases } : {}) };
+        }),
+      );
   }
 
   private save(next: Saved): void {

@@ -10,7 +10,7 @@ import type { Campaign } from 'etcd3';
 import { ApiError, badRequest, errorMessage } from '../../errors.js';
 import type { ClusterStore } from '../../stores/cluster-store.js';
 import { StoreHost, type StoreHostConfig } from './store-host.js';
-import { createKeyAndCsr, createRootCA, signNodeCsr, type KeyPair } from '../../system/swarm-pki.js';
+import { certsIn, checkRootCA, createKeyAndCsr, createRootCA, issuingRoot, rootTlsInfo, signNodeCsr, type KeyPair } from '../../system/swarm-pki.js';
 import { writeFileAtomic } from '../../stores/atomic-file.js';
 import {
   caDigest36, errNoSwarm, errNotManagerNoSwarm, errNotManagerWorker, errSwarmExists, makeJoinToken, newId, now, parseJoinToken,
@@ -61,6 +61,22 @@ const DEFAULT_PORT = 2377;
 const UNLOCK_KEY = 'unlockkey';
 const errSwarmLocked = () => new ApiError(503, 'Swarm is encrypted and needs to be unlocked before it can be used. Please use "docker swarm unlock" to unlock it.');
 const SECOND = 1e9;
+
+/**
+ * The `ca` key: the root that signs (its key sealed with the data key) and,
+ * during a root rotation, the roots it replaces, still trusted until every
+ * node has a certificate from the new one.
+ */
+interface CaRecord extends KeyPair {
+  sealed?: boolean;
+  prev?: string[];
+}
+
+/** Node certificates' validity in days, from the swarm's CAConfig.NodeCertExpiry (ns). */
+function certDays(cluster: ClusterRecord | undefined): number {
+  const ns = Number(cluster?.Spec.CAConfig?.NodeCertExpiry ?? 0);
+  return ns > 0 ? ns / SECOND / 86400 : 90;
+}
 
 export function defaultClusterSpec(): Obj {
   return {
@@ -123,8 +139,19 @@ export class ClusterService {
     return ca.sealed ? { cert: ca.cert, key: decrypt(this.dataKey(), ca.key).toString('utf8') } : ca;
   }
 
-  private sealCa(ca: KeyPair): KeyPair & { sealed: true } {
-    return { cert: ca.cert, key: encrypt(this.dataKey(), Buffer.from(ca.key)), sealed: true };
+  private sealCa(ca: KeyPair, prev?: string[]): CaRecord {
+    return { cert: ca.cert, key: encrypt(this.dataKey(), Buffer.from(ca.key)), sealed: true, ...(prev?.length ? { prev } : {}) };
+  }
+
+  /** The root nodes get certificates from and the roots they trust (the old ones too while a rotation goes on). */
+  private async caView(store: ClusterStore): Promise<{ root: string; trust: string }> {
+    const ca = (await store.get<CaRecord>('ca'))!.value;
+    return { root: ca.cert, trust: [ca.cert, ...(ca.prev ?? [])].join('') };
+  }
+
+  /** The nodes a rotation waits for: all but those that left. */
+  private async rotatingNodes(store: ClusterStore): Promise<NodeRecord[]> {
+    return (await store.list<NodeRecord>('nodes/')).map((n) => n.value).filter((n) => !n.Berth?.left);
   }
 
   // ---- lifecycle ---------------------------------------------------------------
@@ -206,7 +233,7 @@ export class ClusterService {
     await this.server.listen(st.listenAddr, st.port, tls);
     const withAttachments = (req: HeartbeatRequest): HeartbeatRequest => (this.d.attachments ? { ...req, attachments: this.d.attachments() } : req);
     const remote = (req: HeartbeatRequest) => this.remoteHeartbeat(withAttachments(req));
-    const local = (req: HeartbeatRequest) => this.dispatcher!.heartbeat(st.nodeId, withAttachments(req));
+    const local = (req: HeartbeatRequest) => this.heartbeat(st.nodeId, withAttachments(req));
     this.agent = new Agent({
       nodeId: st.nodeId,
       runtime: this.d.runtime,
@@ -218,7 +245,12 @@ export class ClusterService {
     this.agent.start();
   }
 
-  private async deactivate(): Promise<void> {
+  /**
+   * `keepStore`: the etcd member stops but the store client stays in place (and is returned for
+   * the caller to close), so API calls meanwhile wait for the member to come back instead of
+   * failing — see reloadTls.
+   */
+  private async deactivate(keepStore = false): Promise<ClusterStore | undefined> {
     await this.agent?.stop();
     this.agent = undefined;
     this.reconciler?.stop();
@@ -229,10 +261,18 @@ export class ClusterService {
     await this.server?.close();
     this.server = undefined;
     const store = this.store;
+    const unwatch = this.unwatchUnlockKey;
+    this.unwatchUnlockKey = undefined;
+    await unwatch?.().catch(() => undefined);
+    this.leaderId = undefined;
+    if (keepStore) {
+      await this.host.close(undefined);
+      return store;
+    }
     this.store = undefined;
     this.dispatcher = undefined;
     await this.host.close(store);
-    this.leaderId = undefined;
+    return undefined;
   }
 
   private startCampaign(): void {
@@ -283,16 +323,28 @@ export class ClusterService {
     };
   }
 
+  /** This node's TLSInfo: the roots it trusts and the one that issued its certificate (what `swarm ca --rotate` counts). */
   private tlsInfo(): Obj {
-    return { TrustRoot: this.tls?.ca ?? '', CertIssuerSubject: Buffer.from('swarm-ca').toString('base64'), CertIssuerPublicKey: '' };
+    const tls = this.tls;
+    const root = tls && (issuingRoot(tls.cert, tls.ca) ?? certsIn(tls.ca)[0]);
+    return { ...(root ? rootTlsInfo(root) : { CertIssuerSubject: '', CertIssuerPublicKey: '' }), TrustRoot: tls?.ca ?? '' };
   }
 
   private switching = false;
+  private renewing = false;
 
   private onHeartbeatReply(r: HeartbeatReply): void {
     const st = this.state;
     if (!st) return;
     this.d.overlay?.apply(r.overlay, st.nodeId, st.advertiseAddr);
+    if (r.ca && this.tls && !this.renewing && !this.switching && (r.ca.trust !== this.tls.ca || (r.ca.renew && !issuingRoot(this.tls.cert, r.ca.root)))) {
+      // A root CA rotation: trust what the managers trust, with a certificate from the new root.
+      this.renewing = true;
+      const view = r.ca;
+      void this.serial(() => this.adoptRoot(view))
+        .catch((e) => this.d.log('warn', `swarm: moving to the new root CA: ${errorMessage(e)}`))
+        .finally(() => (this.renewing = false));
+    }
     if (r.role !== st.role && !this.switching) {
       // `node promote|demote` changed this node's role: take it up (or give it up) here.
       this.switching = true;
@@ -321,6 +373,128 @@ export class ClusterService {
       }
     }
     throw new Error(`no manager reachable: ${errorMessage(last)}`);
+  }
+
+  /** Every heartbeat goes through here: the dispatcher's answer plus the CA view; a rotation ends here once all nodes moved. */
+  private async heartbeat(nodeId: string, req: HeartbeatRequest): Promise<HeartbeatReply> {
+    const { store, dispatcher } = this.manager();
+    const reply = await dispatcher.heartbeat(nodeId, req);
+    const ca: NonNullable<HeartbeatReply['ca']> = await this.caView(store);
+    if (ca.trust !== ca.root) {
+      // Certificates from the new root only once every node trusts it: an etcd member reads its
+      // trusted roots when it starts, so one restarted with a new certificate before the others
+      // trust its root would be shut out and take the quorum with it.
+      ca.renew = (await this.rotatingNodes(store)).every((n) => n.Description?.TLSInfo?.TrustRoot === ca.trust);
+      if (ca.renew) await this.finishRotation(store).catch((e) => this.d.log('warn', `swarm: finishing the root CA rotation: ${errorMessage(e)}`));
+    }
+    return { ...reply, ca };
+  }
+
+  /**
+   * The old roots are dropped once every node (but those that left) reports a certificate
+   * from the new root; nodes then trust the new root alone.
+   */
+  private async finishRotation(store: ClusterStore): Promise<void> {
+    const cur = await store.get<CaRecord>('ca');
+    if (!cur?.value.prev?.length) return;
+    const want = rootTlsInfo(cur.value.cert).CertIssuerPublicKey;
+    const nodes = await this.rotatingNodes(store);
+    if (!nodes.every((n) => n.Description?.TLSInfo?.CertIssuerPublicKey === want)) return;
+    const { prev: _old, ...rest } = cur.value;
+    if (!(await store.replace('ca', rest, cur.version))) return;
+    await store.update<ClusterRecord>('cluster', (c) => (c.RootRotationInProgress ? { ...c, RootRotationInProgress: false, UpdatedAt: now() } : undefined));
+    this.d.log('info', 'swarm: root CA rotation complete: every node has a certificate from the new root');
+  }
+
+  /**
+   * A node's new certificate from the current root. A manager's only when both its current
+   * certificate and its spec say manager: a promotion or demotion under way finishes its own way.
+   */
+  private async signRenewal(nodeId: string, role: 'manager' | 'worker', csr: string): Promise<string> {
+    const { store } = this.manager();
+    const cluster = (await store.get<ClusterRecord>('cluster'))?.value;
+    const node = await store.get<NodeRecord>(`nodes/${nodeId}`);
+    if (!cluster || !node || node.value.Berth?.left) throw new ApiError(404, `node ${nodeId} not found`);
+    const granted = role === 'manager' && node.value.Spec.Role === 'manager' ? 'manager' : 'worker';
+    return signNodeCsr(await this.readCa(store), csr, { nodeId, role: granted, clusterId: cluster.ID, ips: [node.value.Berth.addr], days: certDays(cluster) });
+  }
+
+  /**
+   * Takes up the roots a manager announced: a certificate from the new root when this node's
+   * is from an old one (signed by this manager itself, else asked of one), then the swarm parts
+   * restart with the new files — etcd reads its trusted CA file only when it starts.
+   */
+  private async adoptRoot(view: NonNullable<HeartbeatReply['ca']>): Promise<void> {
+    const st = this.state;
+    const tls = this.tls;
+    if (!st || !tls) return;
+    let { cert, key } = tls;
+    // First the roots to trust; a new certificate once every node trusts the new root.
+    const renew = view.renew && tls.ca === view.trust && !issuingRoot(cert, view.root);
+    if (tls.ca === view.trust && !renew) return;
+    if (renew) {
+      const kc = await createKeyAndCsr();
+      key = kc.key;
+      if (this.store) cert = await this.signRenewal(st.nodeId, st.role, kc.csr);
+      else {
+        let last: unknown;
+        let got: string | undefined;
+        for (const m of st.managers) {
+          try {
+            got = (await peerCall<{ cert: string }>(m, 'POST', '/renew', { csr: kc.csr }, { ...tls, ca: view.trust }, 30_000)).cert;
+            break;
+          } catch (e) {
+            last = e;
+          }
+        }
+        if (!got) throw new Error(`no manager renewed the certificate: ${errorMessage(last)}`);
+        cert = got;
+      }
+      if (!issuingRoot(cert, view.root)) throw new Error('the renewed certificate is not from the new root CA');
+    }
+    await this.reloadTls({ ca: view.trust, cert, key });
+    this.d.log('info', renew ? 'swarm: this node has a certificate from the new root CA' : `swarm: this node now trusts ${certsIn(view.trust).length} root CA(s)`);
+  }
+
+  /**
+   * Restarts the swarm parts with new TLS files. On a manager the old store client stays in
+   * use while the etcd member restarts: its credentials are still good against the restarted
+   * member (each step of a rotation changes either what is trusted or the certificate, and
+   * the client of the step before trusts and is trusted by both), so API calls in the gap
+   * wait for the member instead of failing (docker's CLI does not retry while it follows a
+   * rotation). The new client replaces it once the member is up.
+   */
+  private reloadTls(tls: PeerTls): Promise<void> {
+    const p = this.doReloadTls(tls);
+    this.reloading = p.catch(() => undefined);
+    return p;
+  }
+
+  private reloading: Promise<void> = Promise.resolve();
+
+  /**
+   * Resolves once no reload of the swarm parts is under way: the manager's etcd member is
+   * down for a second or two then, and docker's CLI, following a rotation, gives up at the
+   * first error, so its reads (`/swarm`, `/nodes`) wait instead.
+   */
+  settled(): Promise<void> {
+    return this.reloading;
+  }
+
+  private async doReloadTls(tls: PeerTls): Promise<void> {
+    const old = await this.deactivate(true);
+    try {
+      await this.saveTls(tls);
+      await this.activate();
+    } catch (e) {
+      if (this.store === old) {
+        this.store = undefined;
+        this.dispatcher = undefined;
+      }
+      throw e;
+    } finally {
+      if (old && this.store !== old) old.close();
+    }
   }
 
   /** A promoted worker: a manager certificate and an etcd membership from a manager, then the manager's parts. */
@@ -356,7 +530,7 @@ export class ClusterService {
     if (!st || st.role === 'worker' || !store) return;
     const ca = await this.readCa(store);
     const { key, csr } = await createKeyAndCsr();
-    const cert = await signNodeCsr(ca, csr, { nodeId: st.nodeId, role: 'worker', clusterId: st.clusterId, ips: [st.advertiseAddr] });
+    const cert = await signNodeCsr(ca, csr, { nodeId: st.nodeId, role: 'worker', clusterId: st.clusterId, ips: [st.advertiseAddr], days: certDays((await store.get<ClusterRecord>('cluster'))?.value) });
     const managers = (await this.dispatcher!.managerAddrs()).filter((a) => a !== `${st.advertiseAddr}:${st.port}`);
     if (!managers.length) throw new Error('no other manager to turn to');
     await store.update<NodeRecord>(`nodes/${st.nodeId}`, (n) => {
@@ -384,7 +558,7 @@ export class ClusterService {
     if (!node || node.value.Spec.Role !== 'manager') throw new ApiError(403, `node ${nodeId} is not to be a manager`);
     const addr = node.value.Berth.addr;
     const ca = await this.readCa(store);
-    const cert = await signNodeCsr(ca, String(body.csr), { nodeId, role: 'manager', clusterId: cluster.ID, ips: [addr] });
+    const cert = await signNodeCsr(ca, String(body.csr), { nodeId, role: 'manager', clusterId: cluster.ID, ips: [addr], days: certDays(cluster) });
     this.checkSameStore(!!body.externalEtcd);
     await store.update<NodeRecord>(`nodes/${nodeId}`, (n) => ({
       ...n,
@@ -402,11 +576,16 @@ export class ClusterService {
     const st = this.state;
     if (!st) throw new ApiError(503, 'node is not part of a swarm');
     const key = `${req.method} ${req.path}`;
-    if (key === 'GET /ca') return { ca: this.tls!.ca };
+    // The root a joiner checks against its token's digest: the signing one, also while old roots are still trusted.
+    if (key === 'GET /ca') return { ca: this.store ? (await this.caView(this.store)).root : certsIn(this.tls!.ca)[0] };
     if (key === 'POST /join') return this.acceptJoin(await req.body());
     // Everything else needs a certificate of this cluster.
     if (!req.peer || req.peer.clusterId !== st.clusterId) throw new ApiError(403, 'a node certificate of this cluster is required');
-    if (key === 'POST /heartbeat') return this.manager().dispatcher.heartbeat(req.peer.nodeId, await req.body());
+    if (key === 'POST /heartbeat') return this.heartbeat(req.peer.nodeId, await req.body());
+    if (key === 'POST /renew') {
+      const body = await req.body();
+      return { cert: await this.signRenewal(req.peer.nodeId, req.peer.role ?? 'worker', String(body?.csr ?? '')) };
+    }
     if (key === 'POST /promote') return this.acceptPromotion(req.peer.nodeId, await req.body());
     if (key === 'GET /networks') return listNetworks(this.manager().store);
     if (key === 'POST /leave') {
@@ -441,7 +620,7 @@ export class ClusterService {
     const ca = await this.readCa(store);
     const nodeId = newId();
     const addr = String(body.addr);
-    const cert = await signNodeCsr(ca, String(body.csr), { nodeId, role, clusterId: cluster.ID, ips: [addr] });
+    const cert = await signNodeCsr(ca, String(body.csr), { nodeId, role, clusterId: cluster.ID, ips: [addr], days: certDays(cluster) });
     const t = now();
     const node: NodeRecord = {
       ID: nodeId,
@@ -483,7 +662,7 @@ export class ClusterService {
       const nodeId = newId();
       const clusterId = newId();
       const { key, csr } = await createKeyAndCsr();
-      const cert = await signNodeCsr(ca, csr, { nodeId, role: 'manager', clusterId, ips: [advertiseAddr] });
+      const cert = await signNodeCsr(ca, csr, { nodeId, role: 'manager', clusterId, ips: [advertiseAddr], days: certDays({ Spec: spec } as ClusterRecord) });
       // Starting afresh: wipe whatever an earlier swarm left.
       await fs.promises.rm(this.dir, { recursive: true, force: true });
       await this.saveTls({ ca: ca.cert, cert, key });
@@ -511,7 +690,7 @@ export class ClusterService {
       await store.put('ca', this.sealCa(ca));
       if (spec.EncryptionConfig?.AutoLockManagers) await store.put(UNLOCK_KEY, { key: newUnlockKey() });
       const cluster: ClusterRecord = {
-        ID: st.clusterId, CreatedAt: t, UpdatedAt: t, Spec: spec, TLSInfo: this.tlsInfo(), RootRotationInProgress: false,
+        ID: st.clusterId, CreatedAt: t, UpdatedAt: t, Spec: spec, TLSInfo: rootTlsInfo(ca.cert), RootRotationInProgress: false,
         DefaultAddrPool: body.DefaultAddrPool?.length ? body.DefaultAddrPool : ['10.0.0.0/8'], SubnetSize: body.SubnetSize || 24,
         DataPathPort: body.DataPathPort,
         JoinTokens: { Worker: makeJoinToken(ca.cert), Manager: makeJoinToken(ca.cert) },
@@ -616,6 +795,7 @@ export class ClusterService {
   }
 
   async inspect(): Promise<Obj> {
+    await this.settled();
     const { store } = this.manager();
     const c = await store.get<ClusterRecord>('cluster');
     if (!c) throw new ApiError(503, 'cluster state unavailable');
@@ -627,19 +807,62 @@ export class ClusterService {
     const c = await store.get<ClusterRecord>('cluster');
     if (!c) throw new ApiError(503, 'cluster state unavailable');
     if (version !== undefined && version !== c.version) throw new ApiError(500, 'rpc error: code = Unknown desc = update out of sequence');
-    const ca = await this.readCa(store);
+    const curCa = (await store.get<CaRecord>('ca'))!.value;
     const next: ClusterRecord = { ...c.value, Spec: mergeSpec(defaultClusterSpec(), spec ?? {}), UpdatedAt: now() };
     next.Spec.Name = 'default';
-    if (rotate.worker) next.JoinTokens = { ...next.JoinTokens, Worker: makeJoinToken(ca.cert) };
-    if (rotate.manager) next.JoinTokens = { ...next.JoinTokens, Manager: makeJoinToken(ca.cert) };
+    const newRoot = await this.requestedRoot(c.value.Spec.CAConfig ?? {}, next.Spec.CAConfig ?? {}, curCa.cert);
+    // the signing root's key is never shown back, nor kept in the spec
+    const { SigningCACert: _c, SigningCAKey: _k, ...caConfig } = next.Spec.CAConfig ?? {};
+    const force = Math.max(Number(c.value.Spec.CAConfig?.ForceRotate ?? 0), Number(caConfig.ForceRotate ?? 0));
+    // docker leaves ForceRotate out while it is 0
+    const { ForceRotate: _f, ...restCa } = caConfig;
+    next.Spec.CAConfig = force > 0 ? { ...restCa, ForceRotate: force } : restCa;
+    const root = newRoot?.cert ?? curCa.cert;
+    if (rotate.worker || newRoot) next.JoinTokens = { ...next.JoinTokens, Worker: makeJoinToken(root) };
+    if (rotate.manager || newRoot) next.JoinTokens = { ...next.JoinTokens, Manager: makeJoinToken(root) };
     const autolock = !!next.Spec.EncryptionConfig?.AutoLockManagers;
     if (rotate.unlockKey && !autolock) throw badRequest('cannot rotate because autolock is not turned on');
-    if (!(await store.replace('cluster', next, c.version))) throw new ApiError(500, 'rpc error: code = Unknown desc = update out of sequence');
+    const also: Array<[string, unknown]> = [];
+    if (newRoot) {
+      // A root rotation: the new root signs from now on; the old ones stay trusted until every node moved.
+      next.RootRotationInProgress = true;
+      next.TLSInfo = rootTlsInfo(newRoot.cert);
+      const prev = [...new Set([curCa.cert, ...(curCa.prev ?? [])])].filter((x) => x !== newRoot.cert);
+      also.push(['ca', this.sealCa(newRoot, prev)]);
+    }
+    if (!(await store.replaceWith('cluster', next, c.version, also))) throw new ApiError(500, 'rpc error: code = Unknown desc = update out of sequence');
+    if (newRoot) this.d.log('info', 'swarm: root CA rotation started');
     const cur = await store.get<{ key: string }>(UNLOCK_KEY);
     if (autolock && (!cur || rotate.unlockKey)) await store.put(UNLOCK_KEY, { key: newUnlockKey() });
     if (!autolock && cur) await store.delete(UNLOCK_KEY);
     // this manager at once; the others through their watch
     await this.applyUnlockKey(store);
+  }
+
+  /**
+   * The root a `swarm update` asks to rotate to: the one given (SigningCACert with its
+   * SigningCAKey) when it differs from the current one, a new one when ForceRotate went up;
+   * otherwise none.
+   */
+  private async requestedRoot(cur: Obj, want: Obj, curRoot: string): Promise<KeyPair | undefined> {
+    const cert = String(want.SigningCACert ?? '').trim();
+    const key = String(want.SigningCAKey ?? '').trim();
+    if (want.ExternalCAs?.length && (cert || Number(want.ForceRotate ?? 0) > Number(cur.ForceRotate ?? 0))) {
+      throw badRequest('rotating to an external CA is not supported');
+    }
+    if (cert) {
+      if (!key) throw badRequest('rotating to an external CA is not supported: the root CA key (SigningCAKey) is required with SigningCACert');
+      let given: KeyPair;
+      try {
+        given = checkRootCA(cert, key + '\n');
+      } catch (e) {
+        throw badRequest(`invalid root CA: ${errorMessage(e)}`);
+      }
+      return given.cert === curRoot ? undefined : given;
+    }
+    if (key) throw badRequest('a root CA key (SigningCAKey) was given without its certificate (SigningCACert)');
+    if (Number(want.ForceRotate ?? 0) > Number(cur.ForceRotate ?? 0)) return createRootCA();
+    return undefined;
   }
 
   /** GET /swarm/unlockkey: the key while autolock is on, else empty. */
@@ -682,9 +905,19 @@ export class ClusterService {
     return p;
   }
 
+  private unwatchUnlockKey?: () => Promise<void>;
+
   private watchUnlockKey(store: ClusterStore): void {
     const apply = () => void this.applyUnlockKey(store).catch((e) => this.d.log('warn', `swarm: applying the autolock setting: ${errorMessage(e)}`));
-    store.watch(UNLOCK_KEY, apply).then(apply, (e) => this.d.log('warn', `swarm: watching the unlock key: ${errorMessage(e)}`));
+    store.watch(UNLOCK_KEY, apply).then(
+      (cancel) => {
+        // a watch outliving its store retries on the closed client for ever
+        if (this.store === store) this.unwatchUnlockKey = cancel;
+        else void cancel().catch(() => undefined);
+        apply();
+      },
+      (e) => this.d.log('warn', `swarm: watching the unlock key: ${errorMessage(e)}`),
+    );
   }
 
   /** The Swarm block of GET /info. */

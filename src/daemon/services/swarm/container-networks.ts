@@ -3,7 +3,8 @@
 // a plain container on an attachable overlay or a task on its service's
 // networks. As dockerd, an overlay endpoint has no gateway (outbound traffic
 // leaves by the node's bridge, docker's docker_gwbridge) and the address the
-// managers gave it is also its IPAMConfig.
+// managers gave it (the one asked for with `--ip`) is also its IPAMConfig;
+// its network aliases are its Aliases.
 import crypto from 'node:crypto';
 import { macFromIp } from '../../system/overlay/allocator.js';
 import type { OverlayReply } from './overlay-store.js';
@@ -45,6 +46,7 @@ export function overlaySettings(
     const v6 = e.ip6 && prefix6 ? { GlobalIPv6Address: e.ip6, GlobalIPv6PrefixLen: Number(prefix6) } : {};
     out[n.Name] = {
       IPAMConfig: { IPv4Address: e.ip, ...(v6.GlobalIPv6Address ? { IPv6Address: e.ip6 } : {}) },
+      ...(e.aliases?.length ? { Aliases: e.aliases } : {}),
       MacAddress: e.mac ?? macFromIp(e.ip),
       NetworkID: n.Id,
       EndpointID: overlayEndpointId(n.Id, c.id),
@@ -52,7 +54,7 @@ export function overlaySettings(
       IPAddress: e.ip,
       IPPrefixLen: Number((n.IPAM.Config[0]?.Subnet ?? '/24').split('/')[1]),
       ...v6,
-      DNSNames: [c.name, c.id.slice(0, 12)],
+      DNSNames: [c.name, c.id.slice(0, 12), ...(e.aliases ?? [])],
     };
   }
   return out;

@@ -25,6 +25,8 @@ export interface HeartbeatReply {
   configs?: Record<string, string>;
   /** The cluster as the node's overlay data plane and DNS need it. */
   overlay?: OverlayReply;
+  /** The root CA nodes' certificates should come from, the roots they should trust (more than one during a CA rotation), and whether it is time for certificates from the new root. */
+  ca?: { root: string; trust: string; renew?: boolean };
 }
 
 export const aliveKey = (nodeId: string) => `alive/${nodeId}`;

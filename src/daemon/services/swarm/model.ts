@@ -124,10 +124,16 @@ export function parseJoinToken(token: string): { digestHex: string; secret: stri
 
 export const now = (): string => new Date().toISOString();
 
-/** JSON text with object keys sorted, so specs that differ only in key order (one client's vs another's) compare equal. */
+/**
+ * JSON text with object keys sorted, so specs that differ only in key order (one client's vs another's) compare equal.
+ * Empty lists and nulls count as absent, as in swarmkit's protobuf specs (`Secrets: []` from `service update` is no change).
+ */
 function canonicalJson(v: unknown): string {
+  const absent = (x: unknown) => x === null || (Array.isArray(x) && x.length === 0);
   return JSON.stringify(v, (_k, x) =>
-    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, (x as Record<string, unknown>)[k]])) : x,
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.keys(x).sort().filter((k) => !absent((x as Record<string, unknown>)[k])).map((k) => [k, (x as Record<string, unknown>)[k]]))
+      : x,
   );
 }
 

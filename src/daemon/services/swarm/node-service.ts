@@ -10,6 +10,7 @@ export class NodeService {
   constructor(private cluster: ClusterService) {}
 
   private async records(): Promise<{ list: Array<Versioned<NodeRecord>>; alive: Set<string>; leader?: string }> {
+    await this.cluster.settled();
     const m = this.cluster.manager();
     const [list, alive] = await Promise.all([m.store.list<NodeRecord>('nodes/'), m.store.list<unknown>('alive/')]);
     return { list, alive: new Set(alive.map((a) => a.key.slice('alive/'.length))), leader: m.leaderId() };

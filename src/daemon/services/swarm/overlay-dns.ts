@@ -2,8 +2,9 @@
 // cluster view the node last received: on a network the asking task shares
 // with a service, `<service>` (or an alias) is the service's VIP — or its
 // task IPs with `--endpoint-mode dnsrr` — and `tasks.<service>` its task IPs;
-// a task's container name (`<service>.<slot>.<task id>`) is its IP there
-// (IPv4, and IPv6 on a dual-stack network).
+// a task's container name (`<service>.<slot>.<task id>`) is its IP there, as
+// are a plain container's name and network aliases (IPv4, and IPv6 on a
+// dual-stack network).
 // The ingress network resolves nothing, as in docker.
 import type { OverlayReply } from './overlay-store.js';
 
@@ -20,7 +21,8 @@ export function swarmLookup(r: OverlayReply | undefined, taskId: string, name: s
     r.view.endpoints.filter((e) => e.serviceId === serviceId && e.networkId === networkId && e.ready !== false).flatMap(addrs).sort();
   const out: string[] = [];
   const add = (ips: string[]) => ips.forEach((ip) => !out.includes(ip) && out.push(ip));
-  add(r.view.endpoints.filter((e) => mine.has(e.networkId) && e.ready !== false && e.name?.toLowerCase() === q).flatMap(addrs));
+  const named = (e: { name?: string; aliases?: string[] }) => e.name?.toLowerCase() === q || !!e.aliases?.some((a) => a.toLowerCase() === q);
+  add(r.view.endpoints.filter((e) => mine.has(e.networkId) && e.ready !== false && named(e)).flatMap(addrs));
   if (out.length) return out;
   for (const s of r.services) {
     const view = r.view.services.find((v) => v.id === s.id);

@@ -5,7 +5,7 @@
 // node's data plane is planned from (system/overlay/plan.ts).
 import { ApiError } from '../../errors.js';
 import type { ClusterStore } from '../../stores/cluster-store.js';
-import { OverlayAllocator, emptyState, type AllocatorState } from '../../system/overlay/allocator.js';
+import { AllocationError, OverlayAllocator, emptyState, type AllocatorState } from '../../system/overlay/allocator.js';
 import type { ClusterView } from '../../system/overlay/plan.js';
 import { isTerminal, newId, now, type ClusterRecord, type NodeRecord, type Obj, type ServiceRecord, type TaskRecord } from './model.js';
 
@@ -38,6 +38,8 @@ export interface OverlayReply {
   services: Array<{ id: string; name: string; mode: 'vip' | 'dnsrr'; aliases: Record<string, string[]> }>;
   /** The swarm's VXLAN UDP port (`swarm init --data-path-port`); absent from managers before it was sent: 4789. */
   dataPathPort?: number;
+  /** Plain containers the allocator could give no address (e.g. the `--ip` asked for is taken), with its error. */
+  attachErrors?: Array<AttachFailure & { nodeId: string }>;
 }
 
 /** A plain container of a node on an attachable overlay network (`run --network`, `network connect`). */
@@ -46,6 +48,11 @@ export interface NodeAttachment {
   networkId: string;
   /** The container's name: it resolves to the container's address on the network. */
   name: string;
+  /** The addresses asked for (`--ip`, `--ip6`); else the allocator picks. */
+  wantIp?: string;
+  wantIp6?: string;
+  /** Network-scoped aliases (`--alias`, `--network-alias`): they resolve to the container's address too. */
+  aliases?: string[];
 }
 
 /** `attachments/<node id>`: the node's attachments with the addresses the allocator gave them. */
@@ -53,6 +60,17 @@ interface AttachmentsRecord {
   nodeId: string;
   /** `ip6`: on a dual-stack network. */
   items: Array<NodeAttachment & { ip: string; ip6?: string }>;
+  /** Attachments the allocator refused, tried again with every heartbeat. */
+  failed?: AttachFailure[];
+}
+
+/** An attachment the allocator refused: what it asked for, and why. */
+export interface AttachFailure {
+  containerId: string;
+  networkId: string;
+  wantIp?: string;
+  wantIp6?: string;
+  error: string;
 }
 
 const attachmentOwner = (nodeId: string, a: { containerId: string; networkId: string }) => `att:${nodeId}/${a.containerId}/${a.networkId}`;
@@ -60,12 +78,15 @@ const attachmentOwner = (nodeId: string, a: { containerId: string; networkId: st
 /**
  * Makes the node's attachments in the store what its heartbeat says they
  * are (level-triggered, as the agent reports them every time): new ones get
- * an address on their network, gone ones give theirs back. Networks that do
- * not exist or are not attachable are left out.
+ * an address on their network (the one asked for, if free), gone ones give
+ * theirs back. Networks that do not exist or are not attachable are left
+ * out; an attachment the allocator refuses is kept with its error (in the
+ * cluster view, so its node can tell the user) and tried again next time.
  */
 export async function syncAttachments(store: ClusterStore, nodeId: string, want: NodeAttachment[]): Promise<void> {
   const key = `attachments/${nodeId}`;
-  const k = (a: { containerId: string; networkId: string }) => `${a.containerId}/${a.networkId}`;
+  // What was asked is part of the key: another address or alias asked for is a new attachment.
+  const k = (a: NodeAttachment) => JSON.stringify([a.containerId, a.networkId, a.wantIp ?? '', a.wantIp6 ?? '', a.aliases ?? []]);
   for (let i = 0; i < 20; i++) {
     const cur = await store.get<AttachmentsRecord>(key);
     const items = cur?.value.items ?? [];
@@ -73,21 +94,36 @@ export async function syncAttachments(store: ClusterStore, nodeId: string, want:
     const have = new Set(items.map(k));
     const gone = items.filter((a) => !wantKeys.has(k(a)));
     let added = want.filter((a) => !have.has(k(a)));
-    if (!gone.length && !added.length) return;
+    if (!gone.length && !added.length && !cur?.value.failed?.length) return;
     if (added.length) {
       const nets = await listNetworks(store);
       added = added.filter((a) => nets.some((n) => n.Id === a.networkId && n.Attachable && !n.Ingress));
     }
-    const fresh = await withAllocator(store, (al) => {
+    const results = await withAllocator(store, (al) => {
       for (const a of gone) al.releaseOwner(attachmentOwner(nodeId, a));
       return added
         .filter((a) => al.network(a.networkId))
         .map((a) => {
-          const ip6 = al.allocateIp6(a.networkId, attachmentOwner(nodeId, a));
-          return { ...a, ip: al.allocateIp(a.networkId, attachmentOwner(nodeId, a)), ...(ip6 ? { ip6 } : {}) };
+          const owner = attachmentOwner(nodeId, a);
+          try {
+            const ip = al.allocateIp(a.networkId, owner, a.wantIp);
+            const ip6 = al.allocateIp6(a.networkId, owner, a.wantIp6);
+            return { ok: { ...a, ip, ...(ip6 ? { ip6 } : {}) } };
+          } catch (e) {
+            if (!(e instanceof AllocationError)) throw e;
+            al.releaseOwner(owner);
+            const failed: AttachFailure = { containerId: a.containerId, networkId: a.networkId, ...(a.wantIp ? { wantIp: a.wantIp } : {}), ...(a.wantIp6 ? { wantIp6: a.wantIp6 } : {}), error: e.message };
+            return { failed };
+          }
         });
     });
-    const next: AttachmentsRecord = { nodeId, items: [...items.filter((a) => wantKeys.has(k(a))), ...fresh] };
+    const failed = results.flatMap((r) => (r.failed ? [r.failed] : []));
+    const next: AttachmentsRecord = {
+      nodeId,
+      items: [...items.filter((a) => wantKeys.has(k(a))), ...results.flatMap((r) => (r.ok ? [r.ok] : []))],
+      ...(failed.length ? { failed } : {}),
+    };
+    if (cur && JSON.stringify(next) === JSON.stringify(cur.value)) return;
     if (cur ? await store.replace(key, next, cur.version) : await store.create(key, next)) return;
   }
   throw new Error(`attachments of node ${nodeId}: too many concurrent changes`);
@@ -305,8 +341,15 @@ export async function overlayReply(store: ClusterStore): Promise<OverlayReply> {
     }
   }
   // Plain containers' endpoints: `ctr:<container id>/<network>`, so the node finds the container by its id.
+  const attachErrors: NonNullable<OverlayReply['attachErrors']> = [];
   for (const { value: r } of attachments) {
-    for (const a of r.items) view.endpoints.push({ id: `ctr:${a.containerId}/${a.networkId}`, networkId: a.networkId, nodeId: r.nodeId, ip: a.ip, ...(a.ip6 ? { ip6: a.ip6 } : {}), name: a.name, ready: true });
+    for (const a of r.items) {
+      view.endpoints.push({
+        id: `ctr:${a.containerId}/${a.networkId}`, networkId: a.networkId, nodeId: r.nodeId, ip: a.ip, ...(a.ip6 ? { ip6: a.ip6 } : {}), name: a.name, ready: true,
+        ...(a.aliases?.length ? { aliases: a.aliases } : {}),
+      });
+    }
+    for (const f of r.failed ?? []) attachErrors.push({ nodeId: r.nodeId, ...f });
   }
   const out: OverlayReply['services'] = [];
   for (const { value: s } of services) {
@@ -319,5 +362,5 @@ export async function overlayReply(store: ClusterStore): Promise<OverlayReply> {
     for (const a of (s.Spec.TaskTemplate?.Networks ?? []) as Obj[]) aliases[String(a.Target)] = (a.Aliases ?? []) as string[];
     out.push({ id: s.ID, name: s.Spec.Name, mode, aliases });
   }
-  return { view, networks: nets, services: out, dataPathPort: cluster?.value.DataPathPort || 4789 };
+  return { view, networks: nets, services: out, dataPathPort: cluster?.value.DataPathPort || 4789, ...(attachErrors.length ? { attachErrors } : {}) };
 }

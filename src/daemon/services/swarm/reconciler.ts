@@ -5,7 +5,7 @@
 // and pruning of task history. Runs on a timer and whenever the store changes.
 import { errorMessage } from '../../errors.js';
 import type { ClusterStore } from '../../stores/cluster-store.js';
-import { eligibleNodes, pickNode, satisfies, parseConstraint, spreadPrefs, type Candidate } from './scheduler.js';
+import { eligibleNodes, onlyPlacementChanged, placeTask, satisfies, parseConstraint, spreadPrefs, type Candidate } from './scheduler.js';
 import { ensureIngress, sweepLeases, taskAttachments } from './overlay-store.js';
 import { isJob, isTerminal, newId, now, sameSpec, wantsRun, type ClusterRecord, type NodeRecord, type ServiceRecord, type TaskRecord } from './model.js';
 
@@ -173,12 +173,15 @@ export class Reconciler {
       }
       occupied.push(t);
     }
-    const upToDate = (t: TaskRecord) => sameSpec(t.Spec, tmpl) && sameSpec(t.Endpoint, svc.Spec.EndpointSpec);
+    const upToDate = (t: TaskRecord) =>
+      sameSpec(t.Endpoint, svc.Spec.EndpointSpec) && (sameSpec(t.Spec, tmpl) || onlyPlacementChanged(t.Spec, tmpl, t.NodeID ? byNode.get(t.NodeID) : undefined));
     const keyOf = (t: TaskRecord) => (global ? t.NodeID : String(t.Slot));
     // Stop first: a slot whose old task is still stopping (on a live node) waits for it.
     const stopping = new Set(tasks.filter((t) => t.DesiredState !== 'running' && !isTerminal(t.Status.State) && t.NodeID && ready(byNode.get(t.NodeID))).map(keyOf));
-    const { nodes: eligible, explain } = eligibleNodes(tmpl, candidates);
+    const elig = eligibleNodes(tmpl, candidates);
+    const { nodes: eligible, explain } = elig;
     const prefs = spreadPrefs(tmpl);
+    const place = () => placeTask(tmpl, elig, ofService, total, prefs);
     const want = global ? eligible.length : Number(svc.Spec.Mode?.Replicated?.Replicas ?? 1);
     // Start first: an old task whose slot (node) has a running task of the new spec ends now.
     const runningNew = new Set(occupied.filter((t) => t.NodeID && upToDate(t) && t.Status.State === 'running').map(keyOf));
@@ -188,8 +191,8 @@ export class Reconciler {
       stopping.add(keyOf(t));
     }
     const startNew = async (old: TaskRecord) => {
-      const node = global ? byNode.get(old.NodeID) : pickNode(eligible, ofService, total, prefs);
-      await this.createTask(svc, global ? undefined : old.Slot, node?.ID, explain, ofService, total);
+      const p = global ? { node: byNode.get(old.NodeID), explain } : place();
+      await this.createTask(svc, global ? undefined : old.Slot, p.node?.ID, p.explain, ofService, total);
     };
     const replaced = await this.updateStep(svc, tasks, occupied, upToDate, keyOf, stopping.size, want, startNew);
     for (const t of replaced) {
@@ -198,9 +201,9 @@ export class Reconciler {
     }
     // Pending tasks get another chance at a node.
     for (const t of occupied.filter((x) => !x.NodeID)) {
-      const node = global ? undefined : pickNode(eligible, ofService, total, prefs);
+      const { node, explain: why } = global ? { node: undefined, explain } : place();
       if (!node) {
-        if (t.Status.Err !== explain) await this.store.update<TaskRecord>(`tasks/${t.ID}`, (x) => (x.NodeID ? undefined : { ...x, Status: { ...x.Status, Err: explain } }));
+        if (t.Status.Err !== why) await this.store.update<TaskRecord>(`tasks/${t.ID}`, (x) => (x.NodeID ? undefined : { ...x, Status: { ...x.Status, Err: why } }));
         continue;
       }
       const ok = await this.store.update<TaskRecord>(`tasks/${t.ID}`, (x) =>
@@ -224,8 +227,8 @@ export class Reconciler {
     }
     for (let slot = 1; slot <= replicas; slot++) {
       if (bySlot.has(slot) || stopping.has(String(slot))) continue;
-      const node = pickNode(eligible, ofService, total, prefs);
-      await this.createTask(svc, slot, node?.ID, explain, ofService, total);
+      const p = place();
+      await this.createTask(svc, slot, p.node?.ID, p.explain, ofService, total);
     }
   }
 
@@ -353,7 +356,8 @@ export class Reconciler {
       live.push(t);
       if (t.NodeID && !isTerminal(t.Status.State)) ofService.set(t.NodeID, (ofService.get(t.NodeID) ?? 0) + 1);
     }
-    const { nodes: eligible, explain } = eligibleNodes(tmpl, candidates);
+    const elig = eligibleNodes(tmpl, candidates);
+    const { nodes: eligible, explain } = elig;
     const job = { iteration };
     if (global) {
       const have = new Set(live.map((t) => t.NodeID));
@@ -364,10 +368,11 @@ export class Reconciler {
       return;
     }
     const prefs = spreadPrefs(tmpl);
+    const place = () => placeTask(tmpl, elig, ofService, total, prefs);
     for (const t of live.filter((x) => !x.NodeID)) {
-      const node = pickNode(eligible, ofService, total, prefs);
+      const { node, explain: why } = place();
       if (!node) {
-        if (t.Status.Err !== explain) await this.store.update<TaskRecord>(`tasks/${t.ID}`, (x) => (x.NodeID ? undefined : { ...x, Status: { ...x.Status, Err: explain } }));
+        if (t.Status.Err !== why) await this.store.update<TaskRecord>(`tasks/${t.ID}`, (x) => (x.NodeID ? undefined : { ...x, Status: { ...x.Status, Err: why } }));
         continue;
       }
       const ok = await this.store.update<TaskRecord>(`tasks/${t.ID}`, (x) =>
@@ -385,8 +390,8 @@ export class Reconciler {
     for (let i = 0, slot = 0; i < n; i++) {
       while (used.has(slot)) slot++;
       used.add(slot);
-      const node = pickNode(eligible, ofService, total, prefs);
-      await this.createTask(svc, slot, node?.ID, explain, ofService, total, job);
+      const p = place();
+      await this.createTask(svc, slot, p.node?.ID, p.explain, ofService, total, job);
     }
   }
 

@@ -1,9 +1,10 @@
 // Placement: which nodes may run a service's task (ready, active,
 // constraints, reservations) and which of them gets the next one (spread
 // preferences, then fewest tasks of the service, then fewest tasks overall),
-// with swarmkit's explanation when no node fits.
+// at most MaxReplicas tasks of a service per node, with swarmkit's
+// explanation when no node fits.
 import { ApiError } from '../../errors.js';
-import type { NodeRecord, Obj } from './model.js';
+import { sameSpec, type NodeRecord, type Obj } from './model.js';
 
 export interface Constraint {
   key: string;
@@ -55,8 +56,23 @@ export interface Candidate {
   ready: boolean;
 }
 
+/** Nodes that pass every filter but MaxReplicas, and how many nodes each filter turned away (swarmkit's pipeline order). */
+export interface Eligibility {
+  nodes: NodeRecord[];
+  failures: Array<[reason: string, nodes: number]>;
+  /** The explanation when none of `nodes` may take the task. */
+  explain: string;
+}
+
+/** swarmkit's Pipeline.Explain: each filter's reason, the filters that turned away most nodes first. */
+function explainFailures(failures: Array<[string, number]>): string {
+  // A stable sort, as swarmkit's (insertion sort on so few filters).
+  const parts = failures.filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]).map(([r]) => r);
+  return `no suitable node (${parts.join('; ')})`;
+}
+
 /** Nodes that may take a new task of this template, or swarmkit's reason why none may. */
-export function eligibleNodes(template: Obj, candidates: Candidate[]): { nodes: NodeRecord[]; explain: string } {
+export function eligibleNodes(template: Obj, candidates: Candidate[]): Eligibility {
   const constraints = ((template.Placement?.Constraints ?? []) as string[]).map(parseConstraint);
   const memWant = Number(template.Resources?.Reservations?.MemoryBytes ?? 0);
   const cpuWant = Number(template.Resources?.Reservations?.NanoCPUs ?? 0);
@@ -70,11 +86,53 @@ export function eligibleNodes(template: Obj, candidates: Candidate[]): { nodes: 
     else if (!satisfies(c.node, constraints)) noConstraint++;
     else ok.push(c.node);
   }
-  const parts: string[] = [];
-  if (notReady) parts.push(`${plural(notReady)} not available for new tasks`);
-  if (noRes) parts.push(`insufficient resources on ${plural(noRes)}`);
-  if (noConstraint) parts.push(`scheduling constraints not satisfied on ${plural(noConstraint)}`);
-  return { nodes: ok, explain: `no suitable node (${parts.join('; ')})` };
+  const failures: Array<[string, number]> = [
+    [`${plural(notReady)} not available for new tasks`, notReady],
+    [`insufficient resources on ${plural(noRes)}`, noRes],
+    [`scheduling constraints not satisfied on ${plural(noConstraint)}`, noConstraint],
+  ];
+  return { nodes: ok, failures, explain: explainFailures(failures) };
+}
+
+/** swarmkit's MaxReplicasFilter explanation (it names no node count). */
+export const MAX_REPLICAS_EXPLAIN = 'max replicas per node limit exceed';
+
+/**
+ * The node for the next task of the template: an eligible node that runs
+ * fewer than Placement.MaxReplicas of the service's tasks (swarmkit's
+ * MaxReplicasFilter, the last of its filters), chosen by pickNode; or,
+ * when there is none, swarmkit's explanation.
+ */
+export function placeTask(
+  template: Obj,
+  elig: Eligibility,
+  ofService: Map<string, number>,
+  total: Map<string, number>,
+  prefs: string[] = [],
+): { node?: NodeRecord; explain: string } {
+  const max = Number(template.Placement?.MaxReplicas ?? 0);
+  const under = max > 0 ? elig.nodes.filter((n) => (ofService.get(n.ID) ?? 0) < max) : elig.nodes;
+  const node = pickNode(under, ofService, total, prefs);
+  if (node) return { node, explain: '' };
+  const full = elig.nodes.length - under.length;
+  return { explain: full ? explainFailures([...elig.failures, [MAX_REPLICAS_EXPLAIN, full]]) : elig.explain };
+}
+
+/**
+ * Whether a task whose spec differs from the template only in Placement may
+ * stay where it is: swarmkit's IsTaskDirtyPlacementConstraintsOnly with
+ * nodeMatches (a placement change alone restarts no task whose node still
+ * fits; a task without a node is rescheduled with the new placement anyway).
+ */
+export function onlyPlacementChanged(taskSpec: Obj | undefined, template: Obj, node: NodeRecord | undefined): boolean {
+  if (!node) return false;
+  const constraints = ((template.Placement?.Constraints ?? []) as string[]).map(parseConstraint);
+  if (!satisfies(node, constraints)) return false;
+  const a = { ...(taskSpec ?? {}) };
+  const b = { ...template };
+  delete a.Placement;
+  delete b.Placement;
+  return sameSpec(a, b);
 }
 
 /** The spread descriptors of a template's placement preferences (`node.labels.zone`, …). */

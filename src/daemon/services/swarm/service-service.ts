@@ -8,7 +8,7 @@ import type { Versioned } from '../../stores/cluster-store.js';
 import { generateName } from '../names.js';
 import type { ClusterService } from './cluster-service.js';
 import { peerStream } from './peer.js';
-import { parseConstraint } from './scheduler.js';
+import { onlyPlacementChanged, parseConstraint } from './scheduler.js';
 import { releaseService, resolveServiceNetworks, serviceVips } from './overlay-store.js';
 import {
   errNoSuchService, errNoSuchTask, errOutOfSequence, isJob, lookup, newId, now, sameSpec, taskSlotName, type NodeRecord, type Obj, type ServiceRecord, type TaskRecord,
@@ -247,7 +247,9 @@ export class ServiceService {
           f('label', (x) => labelMatch(t.Labels, x)) &&
           f('_up-to-date', () => {
             const s = services.find((x) => x.value.ID === t.ServiceID);
-            return !!s && sameSpec(s.value.Spec.TaskTemplate, t.Spec) && sameSpec(s.value.Spec.EndpointSpec, t.Endpoint);
+            const tmpl = s?.value.Spec.TaskTemplate;
+            const node = nodes.find((n) => n.value.ID === t.NodeID)?.value;
+            return !!s && (sameSpec(tmpl, t.Spec) || onlyPlacementChanged(t.Spec, tmpl ?? {}, node)) && sameSpec(s.value.Spec.EndpointSpec, t.Endpoint);
           })
         );
       })

@@ -19,14 +19,14 @@ export class SwarmNetworks {
     private lastReply: () => OverlayReply | undefined,
     /** The local container of a task's endpoint on a network (for `network inspect`'s Containers); undefined for a plain container that left it. */
     private containerOfTask: (taskId: string, networkId: string) => { id: string; name: string } | undefined = () => undefined,
-    /** Attaches a plain container to an attachable swarm network; false when `ref` names none. */
-    private attach: (ref: string, container: string) => Promise<boolean> = async () => false,
+    /** Attaches a plain container to an attachable swarm network (with the API's EndpointConfig); false when `ref` names none. */
+    private attach: (ref: string, container: string, endpoint?: unknown) => Promise<boolean> = async () => false,
     /** Detaches a plain container from a swarm network (its interface gone when this resolves); false when `ref` names none. */
     private detach: (ref: string, container: string) => Promise<boolean> = async () => false,
   ) {}
 
-  async connect(ref: string, container: string): Promise<boolean> {
-    return this.attach(ref, container);
+  async connect(ref: string, container: string, endpoint?: unknown): Promise<boolean> {
+    return this.attach(ref, container, endpoint);
   }
 
   async disconnect(ref: string, container: string): Promise<boolean> {

@@ -145,16 +145,25 @@ export class OverlayAllocator {
 
   /**
    * An IPv6 address on a dual-stack network for `owner` (the same owner gets
-   * its lease back), the next free one after the last lease; undefined on an
-   * IPv4-only network.
+   * its lease back): the one asked for (`--ip6`) if free, else the next free
+   * one after the last lease; undefined on an IPv4-only network.
    */
-  allocateIp6(networkId: string, owner: string): string | undefined {
+  allocateIp6(networkId: string, owner: string, want?: string): string | undefined {
     const n = this.mustNetwork(networkId);
     if (!n.subnet6) return undefined;
     const leases = (n.leases6 ??= {});
     const held = Object.entries(leases).find(([, o]) => o === owner);
-    if (held) return held[0];
     const subnet = parseCidr6(n.subnet6);
+    if (want) {
+      // One spelling of the address, as the leases keep it.
+      const w = bigToIp6(ip6ToBig(want));
+      if (held && held[0] === w) return w;
+      if (!contains6(subnet, w)) throw new AllocationError(`invalid address ${want}: it does not belong to the network's subnet ${n.subnet6}`);
+      if (ip6ToBig(w) === subnet.base || w === n.gateway6 || leases[w] !== undefined) throw new AllocationError(`Address already in use`);
+      leases[w] = owner;
+      return w;
+    }
+    if (held) return held[0];
     const size = 1n << BigInt(128 - subnet.prefix);
     // The subnet-router anycast address (base) is never leased; the search is bounded (a /64 is never full here).
     const span = size - 1n;

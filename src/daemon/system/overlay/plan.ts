@@ -45,6 +45,8 @@ export interface ClusterEndpoint {
   ready?: boolean;
   /** The task's container name (`<service>.<slot>.<task id>`), which resolves to `ip` on the network. */
   name?: string;
+  /** A plain container's network-scoped aliases, which resolve to `ip` on the network too. */
+  aliases?: string[];
 }
 
 export interface ClusterService {
