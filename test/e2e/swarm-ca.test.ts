@@ -63,8 +63,6 @@ describe('swarm ca', { timeout: 300_000 }, () => {
     for (const h of lab.hosts) await h.daemon.makeBusybox();
   });
   after(async () => {
-    // BERTH_TEST_LOGS=dir keeps the daemons' logs for a look after a failure
-    if (process.env.BERTH_TEST_LOGS) for (const h of lab.hosts) fs.writeFileSync(path.join(process.env.BERTH_TEST_LOGS, `${h.name}.log`), h.daemon.log);
     await lab.cleanup();
     fs.rmSync(tmp, { recursive: true, force: true });
   });

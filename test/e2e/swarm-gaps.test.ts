@@ -49,7 +49,6 @@ describe('swarm gaps: 1 manager + 2 workers', { timeout: 180_000 }, () => {
     for (const n of (await m.daemon.api('GET', '/nodes')).json() as any[]) nodeIds.set(n.Description.Hostname, n.ID);
   });
   after(async () => {
-    if (process.env.SWARM_DEBUG) for (const h of lab.hosts) fs.writeFileSync(path.join(process.env.SWARM_DEBUG, `${h.name}.log`), h.daemon.log);
     await lab.cleanup();
     await reg?.stop();
     fs.rmSync(regDir, { recursive: true, force: true });

@@ -6,8 +6,6 @@
 // refused with one clear message where the kernel has no ESP.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { SwarmLab, type SwarmHost } from '../helpers/swarm-lab.js';
 import { run, until, type RunResult } from '../helpers/daemon.js';
 
@@ -52,7 +50,6 @@ describe('swarm overlay gaps: manager + worker', { timeout: 170_000 }, () => {
     for (const h of lab.hosts) await h.daemon.makeBusybox();
   });
   after(async () => {
-    if (process.env.SWARM_DEBUG) for (const h of lab.hosts) fs.writeFileSync(path.join(process.env.SWARM_DEBUG, `${h.name}.log`), h.daemon.log);
     await lab.cleanup();
   });
 

@@ -5,9 +5,7 @@
 // port on every node.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import { SwarmLab, type SwarmHost } from '../helpers/swarm-lab.js';
 import { run, until, type RunResult } from '../helpers/daemon.js';
 import { overlayNames } from '../../src/daemon/services/swarm/overlay-agent.js';
@@ -61,8 +59,6 @@ describe('swarm overlay networks: manager + worker', { timeout: 180_000 }, () =>
     await lab.formSwarm();
   });
   after(async () => {
-    // SWARM_DEBUG=dir keeps each daemon's log there, for a failure's post-mortem.
-    if (process.env.SWARM_DEBUG) for (const h of lab.hosts) fs.writeFileSync(path.join(process.env.SWARM_DEBUG, `${h.name}.log`), h.daemon.log);
     await lab.cleanup();
   });
 

@@ -63,7 +63,6 @@ describe('swarm placement: manager + worker', { timeout: 170_000 }, () => {
     await lab.formSwarm();
   });
   after(async () => {
-    if (process.env.SWARM_DEBUG) for (const h of lab.hosts) fs.writeFileSync(path.join(process.env.SWARM_DEBUG, `${h.name}.log`), h.daemon.log);
     await lab.cleanup();
     fs.rmSync(dir, { recursive: true, force: true });
   });

@@ -5,8 +5,6 @@
 // modes (replicated-job with --max-concurrent, global-job, re-runs, scale).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { SwarmLab, type SwarmHost } from '../helpers/swarm-lab.js';
 import { until, type RunResult } from '../helpers/daemon.js';
 
@@ -57,8 +55,6 @@ describe('swarm tasks: health, start-first, jobs (manager + worker)', { timeout:
     await lab.formSwarm();
   });
   after(async () => {
-    // SWARM_DEBUG=dir keeps each daemon's log there, for a failure's post-mortem.
-    if (process.env.SWARM_DEBUG) for (const h of lab.hosts) fs.writeFileSync(path.join(process.env.SWARM_DEBUG, `${h.name}.log`), h.daemon.log);
     await lab.cleanup();
   });
 

@@ -3,6 +3,8 @@
 // its own hostname. cleanup() tears down the daemons with their containers,
 // then the lab kills whatever is left in the namespaces (etcd members) and
 // removes namespaces, veths and bridge — also after a failed test.
+import fs from 'node:fs';
+import path from 'node:path';
 import { NetnsLab } from './netns-lab.js';
 import { TestDaemon, until } from './daemon.js';
 
@@ -62,7 +64,10 @@ export class SwarmLab {
     return h;
   }
 
+  /** Tears everything down; SWARM_DEBUG=dir first keeps each daemon's log there, for a failure's post-mortem. */
   async cleanup(): Promise<void> {
+    const keep = process.env.SWARM_DEBUG;
+    if (keep) for (const h of this.hosts) fs.writeFileSync(path.join(keep, `${h.name}.log`), h.daemon.log);
     for (const h of this.hosts) await h.daemon.cleanup().catch(() => undefined);
     await this.lab?.destroy();
   }
