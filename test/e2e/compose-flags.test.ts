@@ -135,7 +135,7 @@ test('up -V renews anonymous volumes; without it a recreated container keeps the
 services:
   db:
     image: busybox
-    command: sh -c 'test -f /data/seen || date +%s%N > /data/seen; exec sleep 300'
+    command: sh -c 'test -f /data/seen || cat /proc/sys/kernel/random/uuid > /data/seen; exec sleep 300'
     volumes: ["/data"]
     stop_signal: SIGKILL
 `,
